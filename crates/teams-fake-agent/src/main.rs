@@ -1,0 +1,2 @@
+//! The fake agent: filled in by the agents work.
+fn main() {}
