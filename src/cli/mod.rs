@@ -1,6 +1,112 @@
-//! The command line: clap definitions and dispatch.
+//! The command line: clap definitions, the global options of spec §2, and one `match` that
+//! dispatches to one module per command (`cmd_<name>`). Errors are rendered here and nowhere else.
+
+mod completions;
+mod context;
+mod render;
+
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
+
+pub use context::CommandContext;
+
+use crate::error::{Result, TeamsError};
+use crate::ui::{ColorChoice, Ui};
+
+/// Turn a PRD into committed, independently validated code by driving coding-agent CLIs.
+#[derive(Debug, Parser)]
+#[command(name = "teams", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts (spec §2).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Work in DIR (its repository) as if teams had been started there
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<std::path::PathBuf>,
+
+    /// The PRD to use [default: prd.json at the repository root]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub prd: Option<std::path::PathBuf>,
+
+    /// When to use colours
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t, global = true)]
+    pub color: ColorChoice,
+
+    /// Print only errors and the data asked for
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print more about what happens (-v: info, -vv: debug)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Print data as JSON, for scripts
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Completions(completions::CompletionsArgs),
+}
+
+/// Entry point of the binary: parse, dispatch, render any error, and pick the exit code.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help and version to stdout with success, usage errors to stderr.
+            let code = if err.use_stderr() {
+                crate::exit_code::USAGE
+            } else {
+                crate::exit_code::SUCCESS
+            };
+            let _ = err.print();
+            return exit(code);
+        }
+    };
+    let mut ui = Ui::new(cli.global.color, cli.global.quiet);
+    crate::logging::init(cli.global.verbose, ui.stderr_has_colour());
+    match dispatch(&mut ui, cli) {
+        Ok(code) => exit(code),
+        Err(err) if render::is_broken_pipe(&err) => exit(crate::exit_code::SUCCESS),
+        Err(err) => {
+            let text = render::render_error(&err, ui.styles());
+            let _ = std::io::Write::write_all(ui.stderr(), text.as_bytes());
+            exit(err.exit_code())
+        }
+    }
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Completions(args) => completions::cmd_completions(ui, args),
+    }
+}
+
+/// The context a command runs in, resolved from the global options.
+fn context(global: &GlobalArgs) -> Result<CommandContext, TeamsError> {
+    CommandContext::resolve(global.directory.as_deref(), global.prd.as_deref(), global.json)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }
