@@ -8,5 +8,6 @@ pub mod agent;
 pub mod cli;
 pub mod error;
 pub mod exit_code;
+pub mod git;
 pub mod logging;
 pub mod ui;

@@ -89,9 +89,12 @@ mod tests {
         std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
         let ctx = CommandContext::resolve(Some(&tmp.path().join("sub")), None, false).unwrap();
         assert_eq!(ctx.prd_path, tmp.path().join("prd.json"));
-        let ctx =
-            CommandContext::resolve(Some(&tmp.path().join("sub")), Some(Path::new("x.json")), false)
-                .unwrap();
+        let ctx = CommandContext::resolve(
+            Some(&tmp.path().join("sub")),
+            Some(Path::new("x.json")),
+            false,
+        )
+        .unwrap();
         assert_eq!(ctx.prd_path, tmp.path().join("sub/x.json"));
     }
 

@@ -16,7 +16,12 @@ use crate::ui::{ColorChoice, Ui};
 
 /// Turn a PRD into committed, independently validated code by driving coding-agent CLIs.
 #[derive(Debug, Parser)]
-#[command(name = "teams", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "teams",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -98,7 +103,11 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
 
 /// The context a command runs in, resolved from the global options.
 fn context(global: &GlobalArgs) -> Result<CommandContext, TeamsError> {
-    CommandContext::resolve(global.directory.as_deref(), global.prd.as_deref(), global.json)
+    CommandContext::resolve(
+        global.directory.as_deref(),
+        global.prd.as_deref(),
+        global.json,
+    )
 }
 
 #[cfg(test)]

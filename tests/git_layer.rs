@@ -1,0 +1,178 @@
+//! The git layer against real repositories: opening, identity fallback, branches, worktrees.
+
+mod common;
+
+use common::TestEnv;
+use teams::git::{Identity, Repo, RepoError, WorktreeError, WorktreeManager};
+
+fn git(env: &TestEnv, dir: &std::path::Path, args: &[&str]) -> String {
+    let out = env
+        .command("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn opening_reports_not_a_repo_bare_and_unborn() {
+    let env = TestEnv::new();
+    assert!(matches!(
+        Repo::open(&env.repo()),
+        Err(RepoError::NotARepository(_))
+    ));
+
+    let bare = env.root().join("bare.git");
+    git(
+        &env,
+        env.root(),
+        &["init", "-q", "--bare", bare.to_str().unwrap()],
+    );
+    assert!(matches!(Repo::open(&bare), Err(RepoError::Bare(_))));
+
+    git(&env, &env.repo(), &["init", "-q", "-b", "main"]);
+    let repo = Repo::open(&env.repo()).unwrap();
+    assert!(!repo.has_commits().unwrap());
+    assert_eq!(repo.current_branch().unwrap(), None);
+}
+
+#[test]
+fn branches_are_created_but_never_moved() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    assert_eq!(repo.current_branch().unwrap().as_deref(), Some("main"));
+    let head = repo.resolve("HEAD").unwrap().unwrap();
+    repo.create_branch("teams/app/main", &head).unwrap();
+    assert!(repo.branch_exists("teams/app/main").unwrap());
+    // A second create must fail rather than reset the branch.
+    assert!(repo.create_branch("teams/app/main", &head).is_err());
+    assert!(repo.is_ancestor(&head, &head).unwrap());
+    assert_eq!(repo.resolve("does-not-exist").unwrap(), None);
+}
+
+#[test]
+fn worktrees_hold_commits_and_removing_a_dirty_one_is_refused() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let head = repo.resolve("HEAD").unwrap().unwrap();
+    repo.create_branch("teams/app/unit/E1", &head).unwrap();
+    let manager = WorktreeManager::new(repo.git().clone());
+    let path = env.repo().join(".teams/worktrees/run-1/E1");
+    manager.add(&path, "teams/app/unit/E1").unwrap();
+    assert!(matches!(
+        manager.add(&path, "teams/app/unit/E1"),
+        Err(WorktreeError::PathExists(_))
+    ));
+
+    std::fs::write(path.join("a.txt"), "a\n").unwrap();
+    git(&env, &path, &["add", "a.txt"]);
+    git(&env, &path, &["commit", "-q", "-m", "a"]);
+    let tip = repo.resolve("teams/app/unit/E1").unwrap().unwrap();
+    assert_ne!(tip, head, "the commit landed on the unit branch");
+    assert_eq!(
+        repo.resolve("main").unwrap().unwrap(),
+        head,
+        "the user's branch is untouched"
+    );
+
+    std::fs::write(path.join("scratch.txt"), "uncommitted\n").unwrap();
+    let err = manager.remove(&path, false).unwrap_err();
+    assert!(matches!(err, WorktreeError::Dirty { .. }), "{err}");
+    assert!(
+        path.join("scratch.txt").exists(),
+        "uncommitted work survives"
+    );
+
+    let list = manager.list().unwrap();
+    assert!(
+        list.iter()
+            .any(|w| w.branch.as_deref() == Some("teams/app/unit/E1"))
+    );
+
+    std::fs::remove_file(path.join("scratch.txt")).unwrap();
+    manager.remove(&path, false).unwrap();
+    assert!(!path.exists());
+    assert!(
+        repo.branch_exists("teams/app/unit/E1").unwrap(),
+        "the branch is kept"
+    );
+}
+
+#[test]
+fn detached_checkouts_for_validators() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let head = repo.resolve("HEAD").unwrap().unwrap();
+    let manager = WorktreeManager::new(repo.git().clone());
+    let path = env.root().join("validate");
+    manager.add_detached(&path, &head).unwrap();
+    assert_eq!(git(&env, &path, &["rev-parse", "HEAD"]), head.as_str());
+    assert!(
+        manager
+            .list()
+            .unwrap()
+            .iter()
+            .any(|w| w.branch.is_none() && w.head.as_ref() == Some(&head))
+    );
+    manager.remove(&path, true).unwrap();
+}
+
+#[test]
+fn a_repository_without_identity_commits_as_teams() {
+    let env = TestEnv::new();
+    env.git_init();
+    let hermetic = || {
+        let mut runner = teams::git::GitRunner::new(env.repo())
+            .with_env("GIT_CONFIG_GLOBAL", Some("/dev/null"))
+            .with_env("GIT_CONFIG_NOSYSTEM", Some("1"));
+        for var in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ] {
+            runner = runner.with_env(var, None);
+        }
+        runner
+    };
+    let repo = Repo::open_with(hermetic()).unwrap();
+    assert_eq!(repo.identity(), &Identity::Fallback);
+    repo.git()
+        .run(["commit", "-q", "--allow-empty", "-m", "by teams"])
+        .unwrap();
+    assert_eq!(
+        repo.git().run(["log", "-1", "--format=%an <%ae>"]).unwrap(),
+        "teams <teams@localhost>"
+    );
+
+    git(&env, &env.repo(), &["config", "user.name", "Repo User"]);
+    git(
+        &env,
+        &env.repo(),
+        &["config", "user.email", "repo@example.com"],
+    );
+    let repo = Repo::open_with(hermetic()).unwrap();
+    assert_eq!(repo.identity(), &Identity::Configured);
+    repo.git()
+        .run([
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "by the user identity",
+        ])
+        .unwrap();
+    assert_eq!(
+        repo.git().run(["log", "-1", "--format=%an"]).unwrap(),
+        "Repo User"
+    );
+}
