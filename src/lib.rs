@@ -6,5 +6,6 @@
 
 pub mod agent;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exit_code;
