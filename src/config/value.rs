@@ -83,7 +83,7 @@ impl Kind {
             Kind::Reasoning => "a reasoning level such as \"low\", \"medium\" or \"high\"",
             Kind::Path => "a file path",
             Kind::EnvVarName => "the name of an environment variable",
-            Kind::ChannelId => "a Discord channel ID",
+            Kind::ChannelId => "a Discord channel ID (digits)",
             Kind::Events => "a list of \"run\", \"unit\", \"failure\", \"merge\", \"sprint\"",
             Kind::Argv => "a list of strings: the program, then its arguments",
             Kind::Output => "\"text\" or \"claude-stream-json\"",
@@ -92,70 +92,39 @@ impl Kind {
 
     /// Parses text, as found in a TOML string or an environment variable.
     pub(crate) fn parse_text(self, text: &str) -> Result<Value, Problem> {
-        let value = match self {
-            Kind::Backend | Kind::Model => {
-                if text.is_empty() || text.contains(char::is_whitespace) {
-                    return Err(Problem::new(format!(
-                        "expected {}, got {text:?}",
-                        self.expected()
-                    )));
-                }
-                Value::Text(text.to_owned())
+        let bad = || Problem::new(format!("expected {}, got {text:?}", self.expected()));
+        let word = |allowed: fn(char) -> bool| {
+            if text.is_empty() || !text.chars().all(allowed) {
+                return Err(bad());
             }
-            Kind::Count => Value::Count(text.parse().map_err(|_| {
-                Problem::new(format!("expected {}, got {text:?}", self.expected()))
-            })?),
-            Kind::Bool => Value::Bool(parse_bool(text).ok_or_else(|| {
-                Problem::new(format!("expected {}, got {text:?}", self.expected()))
-            })?),
-            Kind::Money => Value::Money(text.parse().map_err(|_| {
-                Problem::new(format!("expected {}, got {text:?}", self.expected()))
-            })?),
+            Ok(Value::Text(text.to_owned()))
+        };
+        let value = match self {
+            Kind::Backend | Kind::Model => word(|c| !c.is_whitespace())?,
+            Kind::Path => word(|_| true)?,
+            Kind::Reasoning => word(|c| c.is_ascii_lowercase())?,
+            Kind::ChannelId => word(|c| c.is_ascii_digit())?,
+            Kind::EnvVarName => Value::Text(parse_env_var_name(text)?),
+            Kind::Count => Value::Count(text.parse().map_err(|_| bad())?),
+            Kind::Bool => Value::Bool(parse_bool(text).ok_or_else(bad)?),
+            Kind::Money => Value::Money(text.parse().map_err(|_| bad())?),
             Kind::Planner => Value::Planner(PlannerMode::from_name(text).ok_or_else(|| {
-                Problem::new(format!("expected {}, got {text:?}", self.expected())).hint_opt(
-                    did_you_mean(text, PlannerMode::ALL.map(PlannerMode::as_str)),
-                )
+                bad().hint_opt(did_you_mean(
+                    text,
+                    PlannerMode::ALL.map(PlannerMode::as_str),
+                ))
             })?),
             Kind::Output => Value::Output(OutputFormat::from_name(text).ok_or_else(|| {
-                Problem::new(format!("expected {}, got {text:?}", self.expected())).hint_opt(
-                    did_you_mean(text, OutputFormat::ALL.map(OutputFormat::as_str)),
-                )
+                bad().hint_opt(did_you_mean(
+                    text,
+                    OutputFormat::ALL.map(OutputFormat::as_str),
+                ))
             })?),
             Kind::Duration | Kind::PositiveDuration => Value::Duration(
                 text.parse()
                     .map_err(|err| Problem::new(format!("invalid duration {text:?}: {err}")))?,
             ),
-            Kind::Reasoning => {
-                if text.is_empty() || !text.chars().all(|c| c.is_ascii_lowercase()) {
-                    return Err(Problem::new(format!(
-                        "expected {}, got {text:?}",
-                        self.expected()
-                    )));
-                }
-                Value::Text(text.to_owned())
-            }
-            Kind::Path => {
-                if text.is_empty() {
-                    return Err(Problem::new("expected a file path, got an empty string"));
-                }
-                Value::Text(text.to_owned())
-            }
-            Kind::EnvVarName => Value::Text(parse_env_var_name(text)?),
-            Kind::ChannelId => {
-                if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(Problem::new(format!(
-                        "expected {} (digits only), got {text:?}",
-                        self.expected()
-                    )));
-                }
-                Value::Text(text.to_owned())
-            }
-            Kind::Commands | Kind::Events | Kind::Argv => {
-                return Err(Problem::new(format!(
-                    "expected {}, got {text:?}",
-                    self.expected()
-                )));
-            }
+            Kind::Commands | Kind::Events | Kind::Argv => return Err(bad()),
         };
         self.check(&value)?;
         Ok(value)
@@ -466,6 +435,23 @@ mod tests {
         assert!(
             !problem.message.contains("discord.com"),
             "the secret must not be echoed"
+        );
+    }
+
+    #[test]
+    fn text_kinds_check_their_characters() {
+        assert!(Kind::Path.parse_text("my prompts/builder.md").is_ok());
+        assert!(Kind::Path.parse_text("").is_err());
+        assert!(Kind::Model.parse_text("claude sonnet").is_err());
+        assert!(Kind::Reasoning.parse_text("High").is_err());
+        assert_eq!(
+            toml_value(Kind::ChannelId, "123"),
+            Ok(Value::Text("123".into()))
+        );
+        let problem = toml_value(Kind::ChannelId, "\"12a\"").unwrap_err();
+        assert_eq!(
+            problem.message,
+            "expected a Discord channel ID (digits), got \"12a\""
         );
     }
 
