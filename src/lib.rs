@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exit_code;
 pub mod git;
