@@ -154,3 +154,13 @@ impl StdError for TeamsError {
 
 /// Results of the command layer.
 pub type Result<T, E = TeamsError> = std::result::Result<T, E>;
+
+impl From<crate::config::ConfigError> for TeamsError {
+    fn from(err: crate::config::ConfigError) -> Self {
+        let mut error = TeamsError::usage(err.to_string());
+        if let Some(hint) = err.hint() {
+            error = error.with_hint(hint.to_owned());
+        }
+        error.with_source(err)
+    }
+}

@@ -2,6 +2,7 @@
 //! dispatches to one module per command (`cmd_<name>`). Errors are rendered here and nowhere else.
 
 mod completions;
+mod config;
 mod context;
 mod render;
 
@@ -60,6 +61,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Config(config::ConfigArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -97,6 +99,7 @@ fn exit(code: i32) -> ExitCode {
 
 fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Config(args) => config::cmd_config(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
     }
 }
