@@ -10,5 +10,6 @@ pub mod config;
 pub mod error;
 pub mod exit_code;
 pub mod git;
+pub mod helpers;
 pub mod logging;
 pub mod ui;

@@ -4,7 +4,10 @@
 mod completions;
 mod config;
 mod context;
+mod prd_input;
 mod render;
+mod status;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -61,6 +64,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Validate(validate::ValidateArgs),
+    Status(status::StatusArgs),
     Config(config::ConfigArgs),
     Completions(completions::CompletionsArgs),
 }
@@ -99,6 +104,8 @@ fn exit(code: i32) -> ExitCode {
 
 fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Validate(args) => validate::cmd_validate(ui, &cli.global, args),
+        Command::Status(args) => status::cmd_status(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
     }
