@@ -8,3 +8,6 @@ pub mod agent;
 pub mod cli;
 pub mod error;
 pub mod exit_code;
+pub mod json;
+pub mod plan;
+pub mod prd;
