@@ -123,6 +123,24 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// When the unexpected token starts a new line, the usual cause is a `,` forgotten at the end
+    /// of the previous value's line, which is worth saying since the error points one line late.
+    fn missing_comma_hint(&self, previous_end: Option<usize>) -> String {
+        let Some(end) = previous_end else {
+            return String::new();
+        };
+        let gap = self.bytes.get(end..self.pos).unwrap_or_default();
+        let starts_value = matches!(
+            self.peek(),
+            Some(b'"' | b'{' | b'[' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+        );
+        if !gap.contains(&b'\n') || !starts_value {
+            return String::new();
+        }
+        let line = 1 + self.bytes[..end].iter().filter(|&&b| b == b'\n').count();
+        format!(" (is a `,` missing at the end of line {line}?)")
+    }
+
     fn value(&mut self) -> PResult<Node> {
         let start = self.pos;
         let kind = match self.peek() {
@@ -227,7 +245,13 @@ impl<'a> Parser<'a> {
                     None => {
                         return Err(self.fail("unexpected end of file; expected `,` or `}`"));
                     }
-                    Some(_) => return Err(self.fail("expected `,` or `}` after object member")),
+                    Some(_) => {
+                        let hint =
+                            self.missing_comma_hint(members.last().map(|m| m.value.span.end));
+                        return Err(
+                            self.fail(format!("expected `,` or `}}` after object member{hint}"))
+                        );
+                    }
                 }
             }
         }
@@ -266,7 +290,12 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     None => return Err(self.fail("unexpected end of file; expected `,` or `]`")),
-                    Some(_) => return Err(self.fail("expected `,` or `]` after array element")),
+                    Some(_) => {
+                        let hint = self.missing_comma_hint(items.last().map(|n| n.span.end));
+                        return Err(
+                            self.fail(format!("expected `,` or `]` after array element{hint}"))
+                        );
+                    }
                 }
             }
         }

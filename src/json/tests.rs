@@ -87,7 +87,17 @@ fn syntax_errors_name_the_problem_and_its_position() {
         (
             "{\"a\": 1\n \"b\": 2}",
             (2, 2),
+            "expected `,` or `}` after object member (is a `,` missing at the end of line 1?)",
+        ),
+        (
+            "{\"a\": 1 \"b\": 2}",
+            (1, 9),
             "expected `,` or `}` after object member",
+        ),
+        (
+            "[1\n\n 2]",
+            (3, 2),
+            "expected `,` or `]` after array element (is a `,` missing at the end of line 1?)",
         ),
         ("[1 2]", (1, 4), "expected `,` or `]` after array element"),
         ("{\"a\" 1}", (1, 6), "expected `:` after object key"),
