@@ -11,5 +11,8 @@ pub mod error;
 pub mod exit_code;
 pub mod git;
 pub mod helpers;
+pub mod json;
 pub mod logging;
+pub mod plan;
+pub mod prd;
 pub mod ui;
