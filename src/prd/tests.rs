@@ -557,3 +557,61 @@ fn saving_keeps_permissions_and_symlinks() {
             .contains("\"planned\": true")
     );
 }
+
+/// One write-back call, for the property test below.
+#[derive(Debug, Clone)]
+enum Edit {
+    Result(usize, bool, Option<String>, u32, Option<String>),
+    ResetStory(usize),
+    Status(usize, EpicStatus, Option<String>),
+    Planned(usize, bool),
+    ResetEpic(usize),
+}
+
+fn arb_edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+    use proptest::prelude::*;
+    let text = proptest::option::of("[a-z \"\\\\\n]{0,12}");
+    let status = proptest::sample::select(EpicStatus::ALL.to_vec());
+    prop_oneof![
+        (
+            0..5usize,
+            any::<bool>(),
+            text.clone(),
+            0..4u32,
+            text.clone()
+        )
+            .prop_map(|(s, p, sha, a, r)| Edit::Result(s, p, sha, a, r)),
+        (0..5usize).prop_map(Edit::ResetStory),
+        (0..3usize, status, text).prop_map(|(e, st, r)| Edit::Status(e, st, r)),
+        (0..3usize, any::<bool>()).prop_map(|(e, p)| Edit::Planned(e, p)),
+        (0..3usize).prop_map(Edit::ResetEpic),
+    ]
+}
+
+proptest::proptest! {
+    /// Whatever edits are made, the bytes a save would write load back into exactly the typed
+    /// view the document holds, and the unknown field survives.
+    #[test]
+    fn edits_keep_tree_and_view_in_step(edits in proptest::collection::vec(arb_edit(), 0..12)) {
+        let mut doc = PrdDocument::parse(fixture("valid.json"), "prd.json").expect("loads");
+        let story_ids = ["US-001", "US-002", "US-003", "US-004", "US-005"];
+        let epic_ids = ["EPIC-001", "EPIC-002", "EPIC-003"];
+        for edit in edits {
+            let applied = match edit {
+                Edit::Result(s, passes, commit_sha, attempts, failure_reason) => doc.set_story_result(
+                    &StoryId::new(story_ids[s]),
+                    StoryResult { passes, commit_sha, attempts, failure_reason },
+                ),
+                Edit::ResetStory(s) => doc.reset_story(&StoryId::new(story_ids[s])),
+                Edit::Status(e, status, reason) => doc.set_epic_status(&EpicId::new(epic_ids[e]), status, reason),
+                Edit::Planned(e, planned) => doc.set_epic_planned(&EpicId::new(epic_ids[e]), planned),
+                Edit::ResetEpic(e) => doc.reset_epic(&EpicId::new(epic_ids[e])),
+            };
+            proptest::prop_assert!(applied.is_ok());
+        }
+        let bytes = doc.to_bytes();
+        let reloaded = PrdDocument::parse(bytes.clone(), "prd.json").expect("edited PRD loads");
+        proptest::prop_assert_eq!(reloaded.prd(), doc.prd());
+        proptest::prop_assert!(String::from_utf8(bytes).expect("utf-8").contains("\"x-owner\": \"ana\""));
+    }
+}
