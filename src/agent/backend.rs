@@ -55,9 +55,13 @@ pub struct ProbeOutput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginStatus {
     LoggedIn,
-    NotLoggedIn { evidence: String },
+    NotLoggedIn {
+        evidence: String,
+    },
     /// The check could not tell (no probe for this CLI, or credentials may live in a keychain).
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
 /// Evaluates a [`LoginCheck::Credentials`] check against an environment and a file system, both
@@ -182,7 +186,11 @@ pub(crate) fn agent_spec(
 }
 
 /// A helper command (version, login probe) with no agent environment.
-pub(crate) fn plain_spec<const N: usize>(program: &str, args: [&str; N], cwd: &Path) -> CommandSpec {
+pub(crate) fn plain_spec<const N: usize>(
+    program: &str,
+    args: [&str; N],
+    cwd: &Path,
+) -> CommandSpec {
     CommandSpec {
         program: program.into(),
         args: args.iter().map(OsString::from).collect(),

@@ -115,14 +115,23 @@ pub fn teams_env(inv: &Invocation) -> Vec<(OsString, OsString)> {
         ("TEAMS_STORY_ID".into(), opt(&inv.story_id)),
         (
             "TEAMS_ATTEMPT".into(),
-            inv.attempt.map(|n| n.to_string()).unwrap_or_default().into(),
+            inv.attempt
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+                .into(),
         ),
-        ("TEAMS_WORKTREE".into(), inv.worktree.clone().into_os_string()),
+        (
+            "TEAMS_WORKTREE".into(),
+            inv.worktree.clone().into_os_string(),
+        ),
         (
             "TEAMS_PROMPT_FILE".into(),
             inv.prompt_file.clone().into_os_string(),
         ),
-        ("TEAMS_REPO_ROOT".into(), inv.repo_root.clone().into_os_string()),
+        (
+            "TEAMS_REPO_ROOT".into(),
+            inv.repo_root.clone().into_os_string(),
+        ),
     ]
 }
 

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::backend::Backend;
-use super::backends::{Claude, Codex, CommandBackend, CommandBackendConfig, Copilot, Gemini, Opencode};
+use super::backends::{
+    Claude, Codex, CommandBackend, CommandBackendConfig, Copilot, Gemini, Opencode,
+};
 
 /// The names of the built-in CLI backends. (`sim` is not one: it runs no process.)
 pub const BUILTIN_BACKENDS: [&str; 5] = ["claude", "codex", "copilot", "gemini", "opencode"];
@@ -79,8 +81,14 @@ mod tests {
         };
         commands.insert("claude".to_owned(), config.clone());
         commands.insert("mycli".to_owned(), config);
-        assert_eq!(resolve_backend("mycli", &commands).unwrap().program(), "my-claude");
-        assert_eq!(resolve_backend("claude", &commands).unwrap().program(), "my-claude");
+        assert_eq!(
+            resolve_backend("mycli", &commands).unwrap().program(),
+            "my-claude"
+        );
+        assert_eq!(
+            resolve_backend("claude", &commands).unwrap().program(),
+            "my-claude"
+        );
     }
 
     #[test]
@@ -95,7 +103,9 @@ mod tests {
         );
         assert_eq!(
             resolve_backend("empty", &commands).unwrap_err(),
-            BackendError::EmptyCommand { name: "empty".into() }
+            BackendError::EmptyCommand {
+                name: "empty".into()
+            }
         );
         let error = resolve_backend("amp", &commands).unwrap_err();
         assert_eq!(

@@ -43,11 +43,28 @@ pub fn local_utc_offset_secs(at: SystemTime) -> i64 {
         let ok = !libc::localtime_r(&secs, &mut tm).is_null();
         (ok, tm)
     };
-    if ok { i64::from(tm.tm_gmtoff) } else { 0 }
+    if !ok {
+        return 0;
+    }
+    #[cfg_attr(
+        target_pointer_width = "64",
+        expect(
+            clippy::useless_conversion,
+            reason = "`c_long` is only `i64` on 64-bit targets"
+        )
+    )]
+    let offset = i64::from(tm.tm_gmtoff);
+    offset
 }
 
 fn unix_timestamp(lower: &str) -> Option<SystemTime> {
-    for marker in ["|", "resetsat\":", "resets_at\":", "resets_at=", "resets_at: "] {
+    for marker in [
+        "|",
+        "resetsat\":",
+        "resets_at\":",
+        "resets_at=",
+        "resets_at: ",
+    ] {
         for (pos, _) in lower.match_indices(marker) {
             let rest = lower[pos + marker.len()..].trim_start();
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();

@@ -9,9 +9,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use crate::agent::backend::{
-    Backend, LoginCheck, PromptMode, agent_spec, prompt_arg, push_opt,
-};
+use crate::agent::backend::{Backend, LoginCheck, PromptMode, agent_spec, prompt_arg, push_opt};
 use crate::agent::classify::{Evidence, detect_setup_failure};
 use crate::agent::event::FailureClass;
 use crate::agent::invocation::Invocation;

@@ -109,7 +109,11 @@ impl Backend for Gemini {
         if outcome.exit_code == Some(EXIT_AUTH) {
             return Some(FailureClass::NotLoggedIn {
                 evidence: first_nonempty(&[
-                    outcome.stream_errors.last().map(String::as_str).unwrap_or(""),
+                    outcome
+                        .stream_errors
+                        .last()
+                        .map(String::as_str)
+                        .unwrap_or(""),
                     &outcome.stderr_tail,
                     "gemini exited with code 41 (no auth method)",
                 ]),

@@ -13,3 +13,6 @@ pub use command::{CommandBackend, CommandBackendConfig, Output};
 pub use copilot::Copilot;
 pub use gemini::Gemini;
 pub use opencode::Opencode;
+
+#[cfg(test)]
+mod tests;

@@ -152,8 +152,12 @@ fn usage_of(stats: &Value) -> Option<Usage> {
 
 impl OutputParser for GeminiJsonParser {
     fn stdout_line(&mut self, line: &str) -> Vec<AgentEvent> {
-        let was_empty = self.buffer.is_empty();
-        if was_empty {
+        // Pretty-printed JSON never has a nested `{` in column 0, so such a line while buffering
+        // starts a new top-level object: whatever was buffered was truncated.
+        if !self.buffer.is_empty() && line.starts_with('{') {
+            self.buffer.clear();
+        }
+        if self.buffer.is_empty() {
             // A whole object on one line: stream-json, or compact json.
             if let Some(object) = parse_object(line) {
                 return self.object(&object);
@@ -175,14 +179,9 @@ impl OutputParser for GeminiJsonParser {
             }
             Err(error) if error.is_eof() && self.buffer.len() < MAX_BUFFER_BYTES => Vec::new(),
             Err(_) => {
-                // Broken JSON: drop it, but a line that opens a new object starts over (once:
-                // with an empty buffer this branch cannot recurse again).
+                // Broken JSON: drop it.
                 self.buffer.clear();
-                if !was_empty && line.starts_with('{') {
-                    self.stdout_line(line)
-                } else {
-                    Vec::new()
-                }
+                Vec::new()
             }
         }
     }
