@@ -11,7 +11,7 @@
 //! 7. no final message → [`FailureClass::EmptyOutput`];
 //! 8. otherwise the run succeeded (`None`).
 //!
-//! Backend-specific recognition (step 3) shares [`detect_setup_failure`]: it only looks at runs
+//! Backend-specific recognition (step 3) shares `detect_setup_failure`: it only looks at runs
 //! that did not clearly succeed, so an agent that merely *talks* about rate limits in a
 //! successful answer is never mistaken for one that hit them.
 
