@@ -38,7 +38,26 @@ struct InvalidReport<'a> {
     valid: bool,
     path: &'a str,
     error: String,
-    problems: &'a [Problem],
+    problems: Vec<ProblemReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct ProblemReport<'a> {
+    line: usize,
+    column: usize,
+    path: &'a str,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Problem> for ProblemReport<'a> {
+    fn from(p: &'a Problem) -> Self {
+        ProblemReport {
+            line: p.line,
+            column: p.column,
+            path: &p.path,
+            message: &p.message,
+        }
+    }
 }
 
 pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Result<i32> {
@@ -56,7 +75,7 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
                     valid: false,
                     path: &shown,
                     error: err.to_string(),
-                    problems: err.problems(),
+                    problems: err.problems().iter().map(ProblemReport::from).collect(),
                 };
                 write_json(ui, &report)?;
             }
