@@ -8,3 +8,4 @@ pub mod agent;
 pub mod cli;
 pub mod error;
 pub mod exit_code;
+pub mod supervisor;
