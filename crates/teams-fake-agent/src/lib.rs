@@ -39,6 +39,9 @@
 //! agent that is killed leaves its prompt behind), `grandchild` (each process it spawned) and
 //! `end` (only when it exits by itself). [`read_invocations`] folds them into one
 //! [`Invocation`] per run.
+//!
+//! `README.md` next to this crate documents the command line, every step and the record format
+//! with examples.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
