@@ -177,6 +177,8 @@ impl TailBuffer {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::Just;
+
     use super::*;
 
     /// Feeds the chunks and returns (raw bytes concatenated, lines with their truncated flag).
@@ -278,5 +280,39 @@ mod tests {
         tail.push_line(b"a");
         tail.push_line(b"b");
         assert_eq!(tail.to_text(), "a\nb\n");
+    }
+
+    proptest::proptest! {
+        /// Whatever the chunking and the cap: every byte reaches the transcript once, in order,
+        /// and the lines are the input's lines, cut to the cap.
+        #[test]
+        fn splitting_loses_nothing(
+            input in proptest::collection::vec(proptest::prop_oneof![
+                Just(b'\n'), Just(b'\r'), Just(b'a'), proptest::num::u8::ANY
+            ], 0..400),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+            cap in 1usize..40,
+        ) {
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(input.len())).collect();
+            cuts.push(0);
+            cuts.push(input.len());
+            cuts.sort_unstable();
+            let chunks: Vec<&[u8]> = cuts.windows(2).map(|w| &input[w[0]..w[1]]).collect();
+            let (raw, lines) = split(cap, &chunks);
+            proptest::prop_assert_eq!(&raw, &input);
+
+            let mut expected: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+            if input.is_empty() || input.ends_with(b"\n") {
+                expected.pop();
+            }
+            proptest::prop_assert_eq!(lines.len(), expected.len());
+            for ((got, truncated), want) in lines.iter().zip(expected) {
+                // The cap applies to the raw line; a `\r` left at the end of what is kept goes.
+                let kept = &want[..want.len().min(cap)];
+                let kept = kept.strip_suffix(b"\r").unwrap_or(kept);
+                proptest::prop_assert_eq!(got.as_str(), String::from_utf8_lossy(kept));
+                proptest::prop_assert_eq!(*truncated, want.len() > cap);
+            }
+        }
     }
 }

@@ -294,7 +294,7 @@ pub struct UsageLimitSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RecordLine {
-    Start(Invocation),
+    Start(Box<Invocation>),
     Grandchild {
         pid: u32,
         child_pid: u32,
@@ -350,7 +350,7 @@ pub fn read_invocations(path: &Path) -> io::Result<Vec<Invocation>> {
         }
         let record: RecordLine = serde_json::from_str(&line).map_err(io::Error::other)?;
         match record {
-            RecordLine::Start(inv) => runs.push(inv),
+            RecordLine::Start(inv) => runs.push(*inv),
             RecordLine::Grandchild { pid, child_pid } => {
                 if let Some(run) = latest(&mut runs, pid) {
                     run.grandchild_pids.push(child_pid);

@@ -155,14 +155,14 @@ fn parse_args(argv: &[String]) -> Args {
             "auth" if args.prompt.is_none() => {
                 if it.next().map(String::as_str) == Some("status") {
                     args.auth_status = true;
-                } else if args.error.is_none() {
-                    args.error = Some("error: unknown auth command".to_owned());
+                } else {
+                    args.error
+                        .get_or_insert_with(|| "error: unknown auth command".to_owned());
                 }
             }
             n if n.starts_with('-') && n.len() > 1 => {
-                if args.error.is_none() {
-                    args.error = Some(format!("error: unknown option '{n}'"));
-                }
+                args.error
+                    .get_or_insert_with(|| format!("error: unknown option '{n}'"));
             }
             _ if args.prompt.is_none() => args.prompt = Some(arg.clone()),
             _ => {}
@@ -345,7 +345,7 @@ fn main() {
     inv.rule = rule
         .as_ref()
         .map_or_else(|| "none".to_owned(), |(name, _)| name.clone());
-    ctx.record(&RecordLine::Start(inv.clone()));
+    ctx.record(&RecordLine::Start(Box::new(inv.clone())));
 
     if let Some(error) = check_args(&args, &script, format) {
         line_err(&error);

@@ -28,7 +28,9 @@ impl Fake {
     fn new(script: Option<&Script>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         if let Some(script) = script {
-            script.write_to(&dir.path().join("script.json")).expect("write script");
+            script
+                .write_to(&dir.path().join("script.json"))
+                .expect("write script");
         }
         Self { dir }
     }
@@ -91,8 +93,16 @@ fn stderr(out: &Output) -> String {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").args(args).current_dir(dir).output().expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -101,7 +111,10 @@ fn version_and_auth_status_answer_like_claude() {
     let fake = Fake::new(None);
     let out = fake.run(&["--version"], "", &[]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "2.1.330 (Claude Code)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2.1.330 (Claude Code)\n"
+    );
 
     let out = fake.run(&["auth", "status"], "", &[]);
     assert!(out.status.success());
@@ -143,17 +156,24 @@ fn without_a_script_it_succeeds_at_once_and_records_the_prompt() {
 #[test]
 fn it_refuses_the_command_lines_claude_refuses() {
     let fake = Fake::new(None);
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
-        (&["-p", "--output-format", "stream-json"], &[], "requires --verbose"),
-        (&["-p", "--frobnicate"], &[], "unknown option '--frobnicate'"),
-        (&["-p", "--permission-mode", "yolo"], &[], "Allowed choices"),
-        (&["-p"], &[], "Input must be provided"),
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-p", "--output-format", "stream-json"],
+            "requires --verbose",
+        ),
+        (&["-p", "--frobnicate"], "unknown option '--frobnicate'"),
+        (&["-p", "--permission-mode", "yolo"], "Allowed choices"),
+        (&["-p"], "Input must be provided"),
     ];
-    for (args, env, expected) in cases {
+    for (args, expected) in cases {
         let stdin = if args.len() == 1 { "" } else { "prompt" };
-        let out = fake.run(args, stdin, env);
+        let out = fake.run(args, stdin, &[]);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
 }
 
@@ -173,15 +193,31 @@ fn bypass_as_root_needs_is_sandbox_like_claude() {
 #[test]
 fn rules_match_on_role_story_attempt_and_call() {
     let script = Script::default()
-        .rule(Match::role("builder").story("US-1").attempt(2), vec![Step::Final("second attempt".into())])
-        .rule(Match::role("validator").call(1), vec![Step::Final("no verdict".into())])
-        .rule(Match::role("validator").call(2), vec![Step::Final("re-asked".into())]);
+        .rule(
+            Match::role("builder").story("US-1").attempt(2),
+            vec![Step::Final("second attempt".into())],
+        )
+        .rule(
+            Match::role("validator").call(1),
+            vec![Step::Final("no verdict".into())],
+        )
+        .rule(
+            Match::role("validator").call(2),
+            vec![Step::Final("re-asked".into())],
+        );
     let fake = Fake::new(Some(&script));
     let run = |role: &str, attempt: &str| {
-        let env = [("TEAMS_ROLE", role), ("TEAMS_STORY_ID", "US-1"), ("TEAMS_ATTEMPT", attempt)];
+        let env = [
+            ("TEAMS_ROLE", role),
+            ("TEAMS_STORY_ID", "US-1"),
+            ("TEAMS_ATTEMPT", attempt),
+        ];
         fake.run(CLAUDE_ARGS, "prompt", &env)
     };
-    assert_eq!(result_event(&run("builder", "2"))["result"], "second attempt");
+    assert_eq!(
+        result_event(&run("builder", "2"))["result"],
+        "second attempt"
+    );
     assert_eq!(result_event(&run("validator", "1"))["result"], "no verdict");
     assert_eq!(result_event(&run("validator", "1"))["result"], "re-asked");
 
@@ -208,11 +244,23 @@ fn commit_steps_make_real_commits_and_write_steps_leave_the_tree_dirty() {
     ])));
     git(fake.path(), &["init", "-q"]);
     std::fs::write(fake.path().join("prd.json"), "{}").expect("prd");
-    std::fs::write(fake.path().join(".gitignore"), "script.json\nrecord.jsonl\n").expect("ignore");
+    std::fs::write(
+        fake.path().join(".gitignore"),
+        "script.json\nrecord.jsonl\n",
+    )
+    .expect("ignore");
     git(fake.path(), &["add", "."]);
     git(
         fake.path(),
-        &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
     );
 
     let out = fake.run(CLAUDE_ARGS, "prompt", &[]);
@@ -220,7 +268,10 @@ fn commit_steps_make_real_commits_and_write_steps_leave_the_tree_dirty() {
     let log = git(fake.path(), &["log", "--format=%s", "--name-only"]);
     assert!(log.contains("US-1: add a\n\nsrc/a.txt"), "{log}");
     assert!(log.contains("fake: touch prd.json\n\nprd.json"), "{log}");
-    assert_eq!(git(fake.path(), &["status", "--porcelain"]), "?? left-over.txt\n");
+    assert_eq!(
+        git(fake.path(), &["status", "--porcelain"]),
+        "?? left-over.txt\n"
+    );
     let tools: Vec<Value> = stdout_events(&out)
         .iter()
         .filter(|e| e["type"] == "assistant")
@@ -251,7 +302,10 @@ fn not_logged_in_fails_exactly_like_claude() {
     let out = fake.run(CLAUDE_ARGS, "prompt", &[]);
     assert_eq!(out.status.code(), Some(1));
     let events = stdout_events(&out);
-    let assistant = events.iter().find(|e| e["type"] == "assistant").expect("assistant");
+    let assistant = events
+        .iter()
+        .find(|e| e["type"] == "assistant")
+        .expect("assistant");
     assert_eq!(assistant["error"], "authentication_failed");
     assert_eq!(assistant["message"]["model"], "<synthetic>");
     let result = result_event(&out);
@@ -261,21 +315,31 @@ fn not_logged_in_fails_exactly_like_claude() {
 
     let text = fake.run(&["-p"], "prompt", &[]);
     assert_eq!(text.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&text.stdout), "Not logged in · Please run /login\n");
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout),
+        "Not logged in · Please run /login\n"
+    );
 }
 
 #[test]
 fn usage_limit_and_results_can_be_scripted() {
-    let fake = Fake::new(Some(&Script::always(vec![Step::UsageLimit(UsageLimitSpec {
-        message: None,
-        resets_at: Some(1_750_708_800),
-    })])));
+    let fake = Fake::new(Some(&Script::always(vec![Step::UsageLimit(
+        UsageLimitSpec {
+            message: None,
+            resets_at: Some(1_750_708_800),
+        },
+    )])));
     let out = fake.run(CLAUDE_ARGS, "prompt", &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(result_event(&out)["result"], "Claude AI usage limit reached|1750708800");
+    assert_eq!(
+        result_event(&out)["result"],
+        "Claude AI usage limit reached|1750708800"
+    );
 
     let fake = Fake::new(Some(&Script::always(vec![
-        Step::Verdict(serde_json::json!({"verdict": "fail", "criteria": [], "feedback": "add tests"})),
+        Step::Verdict(
+            serde_json::json!({"verdict": "fail", "criteria": [], "feedback": "add tests"}),
+        ),
         Step::Result(ResultSpec {
             cost_usd: Some(1.5),
             output_tokens: Some(7),
@@ -285,7 +349,10 @@ fn usage_limit_and_results_can_be_scripted() {
     ])));
     let result = result_event(&fake.run(CLAUDE_ARGS, "prompt", &[]));
     let text = result["result"].as_str().expect("text");
-    let fenced = text.split("```json\n").nth(1).and_then(|t| t.split("\n```").next());
+    let fenced = text
+        .split("```json\n")
+        .nth(1)
+        .and_then(|t| t.split("\n```").next());
     let verdict: Value = serde_json::from_str(fenced.expect("a json fence")).expect("verdict json");
     assert_eq!(verdict["feedback"], "add tests");
     assert_eq!(result["total_cost_usd"], 1.5);
@@ -303,7 +370,13 @@ fn garbage_exit_and_no_result_steps() {
     let out = fake.run(CLAUDE_ARGS, "prompt", &[]);
     assert_eq!(out.status.code(), Some(42));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().filter(|l| serde_json::from_str::<Value>(l).is_err()).count(), 3);
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).is_err())
+            .count(),
+        3
+    );
     assert!(!stdout.contains("\"result\""));
     assert_eq!(stderr(&out), "warning: x\n");
 
@@ -325,7 +398,8 @@ fn scripts_round_trip_through_json() {
     let script: Script = serde_json::from_str(json).expect("the documented format parses");
     assert_eq!(script.rules[0].steps[0], Step::IgnoreSigterm);
     assert_eq!(script.rules[0].exit_code, Some(3));
-    let again: Script = serde_json::from_str(&serde_json::to_string(&script).expect("ser")).expect("de");
+    let again: Script =
+        serde_json::from_str(&serde_json::to_string(&script).expect("ser")).expect("de");
     assert_eq!(again.rules[0].steps, script.rules[0].steps);
     assert!(serde_json::from_str::<Script>(r#"{"rules": [{"steps": ["no_such_step"]}]}"#).is_err());
 }
