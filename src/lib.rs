@@ -15,4 +15,5 @@ pub mod json;
 pub mod logging;
 pub mod plan;
 pub mod prd;
+pub mod supervisor;
 pub mod ui;

@@ -37,5 +37,10 @@ pub struct ProcessOutcome {
     pub stderr_tail: String,
     /// Bytes of output seen (stdout + stderr).
     pub output_bytes: u64,
+    /// Lines longer than the supervisor's cap: the parser saw only their beginning (the transcript
+    /// has them whole).
+    pub truncated_lines: u64,
+    /// Writing the transcript failed (e.g. disk full); the agent ran on, but its log is incomplete.
+    pub transcript_error: Option<String>,
     pub duration: Duration,
 }
