@@ -108,4 +108,29 @@ fn main() {
         doc.to_bytes()
     });
     println!("clone + 2 edits + to_bytes       {edit:>10.2?}");
+
+    // The goal is about the whole `teams validate` process (start-up, read, parse, check, waves,
+    // print), so also time the real binary on the same file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("prd.json");
+    std::fs::write(&path, &bytes).expect("write the PRD");
+    let mut runs: Vec<Duration> = (0..21)
+        .map(|_| {
+            let start = Instant::now();
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_teams"))
+                .args(["-q", "validate"])
+                .arg(&path)
+                .output()
+                .expect("run teams");
+            let elapsed = start.elapsed();
+            assert!(output.status.success(), "teams validate failed: {output:?}");
+            elapsed
+        })
+        .collect();
+    runs.sort();
+    println!(
+        "`teams validate` process        median {:>8.2?}  best {:>8.2?}  (21 runs)",
+        runs[runs.len() / 2],
+        runs[0]
+    );
 }
