@@ -109,7 +109,9 @@ pub fn cmd_status(ui: &mut Ui, global: &GlobalArgs, _args: StatusArgs) -> Result
         writeln!(out).map_err(write_error)?;
     } else {
         let text = format_status(prd, &shown, ui.styles());
-        ui.stdout().write_all(text.as_bytes()).map_err(write_error)?;
+        ui.stdout()
+            .write_all(text.as_bytes())
+            .map_err(write_error)?;
     }
     Ok(crate::exit_code::SUCCESS)
 }
@@ -164,7 +166,10 @@ pub fn format_status(prd: &Prd, shown: &str, styles: &Styles) -> String {
     let id_width = prd
         .epics
         .iter()
-        .flat_map(|e| std::iter::once(e.id.as_str().len()).chain(e.stories.iter().map(|s| s.id.as_str().len())))
+        .flat_map(|e| {
+            std::iter::once(e.id.as_str().len())
+                .chain(e.stories.iter().map(|s| s.id.as_str().len()))
+        })
         .max()
         .unwrap_or(0);
     for epic in &prd.epics {
@@ -199,7 +204,10 @@ fn epic_line(epic: &Epic, id_width: usize, styles: &Styles) -> String {
     line.push('\n');
     if let Some(reason) = &epic.failure_reason {
         let dim = styles.dim;
-        line.push_str(&format!("  {dim}{}{dim:#}\n", truncate(reason, REASON_WIDTH)));
+        line.push_str(&format!(
+            "  {dim}{}{dim:#}\n",
+            truncate(reason, REASON_WIDTH)
+        ));
     }
     line
 }
@@ -227,7 +235,10 @@ fn story_line(story: &Story, id_width: usize, styles: &Styles) -> String {
         }
         StoryState::Failed => {
             let reason = story.failure_reason.as_deref().unwrap_or_default();
-            line.push_str(&format!("{style}failed{style:#}: {}", truncate(reason, REASON_WIDTH)));
+            line.push_str(&format!(
+                "{style}failed{style:#}: {}",
+                truncate(reason, REASON_WIDTH)
+            ));
         }
         StoryState::Pending => line.push_str("pending"),
     }

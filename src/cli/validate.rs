@@ -85,7 +85,8 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
     let prd = document.prd();
     // A loaded PRD has no cycles (loading checks them), so this cannot fail; keep the error path
     // anyway rather than assume.
-    let waves = crate::plan::waves(prd).map_err(|err| TeamsError::invalid_input(err.to_string()))?;
+    let waves =
+        crate::plan::waves(prd).map_err(|err| TeamsError::invalid_input(err.to_string()))?;
     let stories: usize = prd.epics.iter().map(|e| e.stories.len()).sum();
     if ctx.json {
         let report = ValidReport {
@@ -121,7 +122,11 @@ fn format_valid(path: &str, epics: usize, stories: usize, waves: &[Vec<EpicId>])
 
 /// `validate` shows every problem (the point of the command).
 fn validate_error(err: LoadError, shown: &str) -> TeamsError {
-    let problems: Vec<String> = err.problems().iter().map(|p| format!("{shown}:{p}")).collect();
+    let problems: Vec<String> = err
+        .problems()
+        .iter()
+        .map(|p| format!("{shown}:{p}"))
+        .collect();
     let mut error = super::prd_input::load_error(err, shown);
     for problem in problems {
         error = error.with_detail(problem);
