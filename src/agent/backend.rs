@@ -179,7 +179,10 @@ pub(crate) fn agent_spec(
     CommandSpec {
         program: program.into(),
         args,
-        env: teams_env(inv),
+        env: teams_env(inv)
+            .into_iter()
+            .chain(inv.env.iter().cloned())
+            .collect(),
         cwd: inv.worktree.clone(),
         stdin,
     }

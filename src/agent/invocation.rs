@@ -76,6 +76,9 @@ pub struct Invocation {
     pub model: Option<String>,
     /// The reasoning level (`low`, `medium`, `high`, …), passed through to CLIs that take one.
     pub reasoning: Option<String>,
+    /// Extra variables for the agent process, set after the `TEAMS_*` ones (a user's settings,
+    /// or a test's `PATH` pointing at a fake CLI). Everything else is inherited from `teams`.
+    pub env: Vec<(OsString, OsString)>,
 }
 
 impl Invocation {
@@ -100,6 +103,7 @@ impl Invocation {
             attempt: None,
             model: None,
             reasoning: None,
+            env: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod parsers;
 pub mod redact;
 mod registry;
 pub mod reset_time;
+mod run;
 pub mod spec;
 
 pub use backend::{
@@ -24,4 +25,5 @@ pub use invocation::{Invocation, Role, teams_env};
 pub use outcome::{ProcessOutcome, TimeoutKind};
 pub use parser::OutputParser;
 pub use registry::{BUILTIN_BACKENDS, BackendError, builtin_backend, resolve_backend};
+pub use run::{AgentLimits, AgentRun, run_agent};
 pub use spec::{CommandSpec, StdinInput};

@@ -4,6 +4,7 @@
 mod completions;
 mod config;
 mod context;
+mod doctor;
 mod prd_input;
 mod render;
 mod status;
@@ -67,6 +68,7 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     Status(status::StatusArgs),
     Config(config::ConfigArgs),
+    Doctor(doctor::DoctorArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -107,6 +109,7 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
         Command::Validate(args) => validate::cmd_validate(ui, &cli.global, args),
         Command::Status(args) => status::cmd_status(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),
+        Command::Doctor(args) => doctor::cmd_doctor(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
     }
 }
