@@ -380,7 +380,14 @@ fn help_lists_only_working_commands_and_completions_generate() {
         .collect();
     assert_eq!(
         commands,
-        ["validate", "status", "config", "completions", "help"]
+        [
+            "validate",
+            "status",
+            "config",
+            "doctor",
+            "completions",
+            "help"
+        ]
     );
     for shell in ["bash", "zsh", "fish"] {
         let output = env.teams().args(["completions", shell]).output().unwrap();
