@@ -71,19 +71,28 @@ impl Sandbox {
     }
 
     async fn run_invocation(&self, inv: &Invocation) -> AgentRun {
-        let backend = builtin_backend("claude").expect("claude is built in");
         let limits = AgentLimits {
             timeout: Some(HANG_LIMIT),
             idle_timeout: Some(HANG_LIMIT),
             grace: Duration::from_secs(5),
         };
+        self.run_limited(inv, limits, CancelHandle::new()).await
+    }
+
+    async fn run_limited(
+        &self,
+        inv: &Invocation,
+        limits: AgentLimits,
+        cancel: CancelHandle,
+    ) -> AgentRun {
+        let backend = builtin_backend("claude").expect("claude is built in");
         let transcript = self.path().join("logs/US-001.builder.1.log");
         run_agent(
             backend.as_ref(),
             inv,
             limits,
             Some(transcript),
-            CancelHandle::new(),
+            cancel,
             |_| {},
         )
         .await
@@ -188,4 +197,79 @@ async fn a_missing_binary_is_not_installed() {
         Some(FailureClass::NotInstalled { program, .. }) => assert_eq!(program, "claude"),
         other => panic!("expected NotInstalled, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn exit_zero_without_a_result_is_empty_output() {
+    let sb = Sandbox::new();
+    let run = sb
+        .run(Script::always(vec![
+            Step::Text("thinking".into()),
+            Step::NoResult,
+        ]))
+        .await;
+    assert_eq!(run.failure, Some(FailureClass::EmptyOutput), "{run:#?}");
+    assert!(!run.succeeded());
+}
+
+#[tokio::test]
+async fn timeouts_are_classified_with_the_configured_limit() {
+    let sb = Sandbox::new();
+    let bin = fake_agent::install_as_claude(&sb.path().join("bin"));
+    let inv = sb.invocation(
+        &Script::always(vec![Step::Hang]),
+        fake_agent::path_with(&bin),
+    );
+    let idle = AgentLimits {
+        timeout: Some(HANG_LIMIT),
+        idle_timeout: Some(Duration::from_secs(1)),
+        grace: Duration::from_secs(5),
+    };
+    let run = sb.run_limited(&inv, idle, CancelHandle::new()).await;
+    assert_eq!(
+        run.failure,
+        Some(FailureClass::IdleTimeout { after_secs: 1 }),
+        "{run:#?}"
+    );
+
+    let wall = AgentLimits {
+        timeout: Some(Duration::from_secs(1)),
+        idle_timeout: None,
+        grace: Duration::from_secs(5),
+    };
+    let run = sb.run_limited(&inv, wall, CancelHandle::new()).await;
+    assert_eq!(
+        run.failure,
+        Some(FailureClass::WallTimeout { after_secs: 1 }),
+        "{run:#?}"
+    );
+    assert!(FailureClass::WallTimeout { after_secs: 1 }.counts_as_attempt());
+}
+
+#[tokio::test]
+async fn a_cancelled_agent_is_not_a_counted_attempt() {
+    let sb = Sandbox::new();
+    let bin = fake_agent::install_as_claude(&sb.path().join("bin"));
+    let inv = sb.invocation(
+        &Script::always(vec![Step::Hang]),
+        fake_agent::path_with(&bin),
+    );
+    let cancel = CancelHandle::new();
+    let limits = AgentLimits {
+        timeout: Some(HANG_LIMIT),
+        idle_timeout: Some(HANG_LIMIT),
+        grace: Duration::from_secs(5),
+    };
+    let stopper = cancel.clone();
+    // Cancel once the agent has started (its start record is written before any step runs).
+    let record = sb.record();
+    tokio::spawn(async move {
+        while !record.exists() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stopper.cancel();
+    });
+    let run = sb.run_limited(&inv, limits, cancel).await;
+    assert_eq!(run.failure, Some(FailureClass::Cancelled), "{run:#?}");
+    assert!(!FailureClass::Cancelled.counts_as_attempt());
 }
