@@ -3,8 +3,9 @@
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
+use super::output::{write_error, write_json};
 use crate::config::{Config, ConfigOverrides};
-use crate::error::{Result, TeamsError};
+use crate::error::Result;
 use crate::ui::Ui;
 
 /// Show the configuration
@@ -37,19 +38,13 @@ fn cmd_config_show(ui: &mut Ui, global: &GlobalArgs) -> Result<i32> {
     for warning in &config.warnings {
         ui.warn(warning).map_err(write_error)?;
     }
-    let out = ui.stdout();
     if ctx.json {
-        serde_json::to_writer_pretty(&mut *out, &config.show_report())
-            .map_err(|err| TeamsError::internal("failed to write JSON").with_source(err))?;
-        writeln!(out).map_err(write_error)?;
+        write_json(ui, &config.show_report())?;
     } else {
+        let out = ui.stdout();
         for row in config.show_rows() {
             writeln!(out, "{}", row.to_line()).map_err(write_error)?;
         }
     }
     Ok(crate::exit_code::SUCCESS)
-}
-
-pub(crate) fn write_error(err: std::io::Error) -> TeamsError {
-    TeamsError::internal("failed to write output").with_source(err)
 }

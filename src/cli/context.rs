@@ -49,14 +49,6 @@ impl CommandContext {
             json,
         })
     }
-
-    /// A path as the user should read it: relative to `cwd` when it lies below it.
-    pub fn display_path<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
-        match path.strip_prefix(&self.cwd) {
-            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy(),
-            _ => path.to_string_lossy(),
-        }
-    }
 }
 
 /// Walks up from `dir` to the first directory holding `.git` (a directory, or a file in a linked

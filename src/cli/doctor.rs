@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::GlobalArgs;
-use super::config::write_error;
+use super::output::{write_error, write_json};
 use crate::doctor::{CheckStatus, DoctorReport, run_checks};
 use crate::error::{ErrorKind, Result, TeamsError};
 use crate::ui::Ui;
@@ -33,10 +33,7 @@ pub fn cmd_doctor(ui: &mut Ui, global: &GlobalArgs, _args: DoctorArgs) -> Result
         })?;
     let report = runtime.block_on(run_checks(&ctx.repo_root, &env, home.as_deref()));
     if ctx.json {
-        let out = ui.stdout();
-        serde_json::to_writer_pretty(&mut *out, &JsonReport::new(&report))
-            .map_err(|err| TeamsError::internal("failed to write JSON").with_source(err))?;
-        writeln!(out).map_err(write_error)?;
+        write_json(ui, &JsonReport::new(&report))?;
     } else {
         render(ui, &report)?;
     }

@@ -5,6 +5,7 @@ mod completions;
 mod config;
 mod context;
 mod doctor;
+mod output;
 mod prd_input;
 mod render;
 mod status;

@@ -1,15 +1,22 @@
-//! Loading the PRD for a command, and turning a [`LoadError`] into an error with the right hint.
-//! Every command that reads `prd.json` goes through here so the messages are the same everywhere.
+//! Turning a [`LoadError`] into the error a command shows, with the right hint. Every command that
+//! reads `prd.json` goes through here so the messages are the same everywhere.
 
 use std::path::Path;
 
 use crate::error::TeamsError;
-use crate::prd::{LoadError, PrdDocument};
+use crate::prd::LoadError;
 
-/// Loads the PRD at `path`.
-pub fn load_prd(path: &Path) -> Result<PrdDocument, LoadError> {
-    PrdDocument::load(path)
+/// How many schema problems an error lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemListing {
+    /// Every problem: `teams validate`, whose whole point is the list.
+    All,
+    /// The first few, then a pointer to `teams validate`: every other command.
+    FirstFew,
 }
+
+/// How many problems [`ProblemListing::FirstFew`] shows.
+const FIRST_FEW: usize = 5;
 
 /// `path` as the user should read it: relative to the directory `teams` was started in when it
 /// lies below it, else absolute.
@@ -23,10 +30,23 @@ pub fn shown_path(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// The error shown for a PRD that cannot be used. Schema problems are not added as details here:
-/// `validate` lists all of them, other commands only the first few.
-pub fn load_error(err: LoadError, shown: &str) -> TeamsError {
-    let base = TeamsError::invalid_input(message(&err, shown));
+/// The error shown for a PRD that cannot be used: the message, the schema problems as details
+/// (as many as `listing` says) and a hint.
+pub fn load_error(err: LoadError, shown: &str, listing: ProblemListing) -> TeamsError {
+    let total = err.problems().len();
+    let shown_count = match listing {
+        ProblemListing::All => total,
+        ProblemListing::FirstFew => total.min(FIRST_FEW),
+    };
+    let mut base = TeamsError::invalid_input(message(&err, shown));
+    for problem in &err.problems()[..shown_count] {
+        base = base.with_detail(format!("{shown}:{problem}"));
+    }
+    if shown_count < total {
+        base = base
+            .with_detail(format!("… and {} more", total - shown_count))
+            .with_hint("run `teams validate` to see all problems");
+    }
     let error = match &err {
         LoadError::NotFound { .. } => base.with_hint(
             "create it (`prd.json.example` in the teams repository is a complete example), or pass `--prd PATH`",
@@ -81,28 +101,4 @@ fn message(err: &LoadError, shown: &str) -> String {
             crate::helpers::plural(problems.len(), "problem", "problems")
         ),
     }
-}
-
-/// The error for commands other than `validate`: the first few problems and a pointer to
-/// `teams validate`.
-pub fn load_error_brief(err: LoadError, shown: &str) -> TeamsError {
-    const SHOWN: usize = 5;
-    let problems: Vec<String> = err
-        .problems()
-        .iter()
-        .take(SHOWN)
-        .map(|p| format!("{shown}:{p}"))
-        .collect();
-    let total = err.problems().len();
-    let mut error = load_error(err, shown);
-    for problem in problems {
-        error = error.with_detail(problem);
-    }
-    if total > SHOWN {
-        error = error.with_detail(format!("… and {} more", total - SHOWN));
-    }
-    if total > 0 {
-        error = error.with_hint("run `teams validate` to see all problems");
-    }
-    error
 }

@@ -5,11 +5,11 @@ use clap::Args;
 use serde::Serialize;
 
 use super::GlobalArgs;
-use super::config::write_error;
-use super::prd_input::{load_error_brief, load_prd, shown_path};
-use crate::error::{Result, TeamsError};
+use super::output::{write_error, write_json};
+use super::prd_input::{ProblemListing, load_error, shown_path};
+use crate::error::Result;
 use crate::helpers::{plural, truncate};
-use crate::prd::{Epic, EpicStatus, Prd, Story};
+use crate::prd::{Epic, EpicStatus, Prd, PrdDocument, Story};
 use crate::ui::{Styles, Ui};
 
 /// Show epics and stories: status, passes, attempts, commits, failures
@@ -99,14 +99,11 @@ struct StoryReport<'a> {
 pub fn cmd_status(ui: &mut Ui, global: &GlobalArgs, _args: StatusArgs) -> Result<i32> {
     let ctx = super::context(global)?;
     let shown = shown_path(&ctx.prd_path);
-    let document = load_prd(&ctx.prd_path).map_err(|err| load_error_brief(err, &shown))?;
+    let document = PrdDocument::load(&ctx.prd_path)
+        .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
     let prd = document.prd();
     if ctx.json {
-        let report = report(prd, &shown);
-        let out = ui.stdout();
-        serde_json::to_writer_pretty(&mut *out, &report)
-            .map_err(|err| TeamsError::internal("failed to write JSON").with_source(err))?;
-        writeln!(out).map_err(write_error)?;
+        write_json(ui, &report(prd, &shown))?;
     } else {
         let text = format_status(prd, &shown, ui.styles());
         ui.stdout()

@@ -6,10 +6,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::GlobalArgs;
-use super::config::write_error;
-use super::prd_input::{load_prd, shown_path};
+use super::output::{write_error, write_json};
+use super::prd_input::{ProblemListing, load_error, shown_path};
 use crate::error::{Result, TeamsError};
-use crate::prd::{EpicId, LoadError, Problem};
+use crate::prd::{EpicId, PrdDocument, Problem};
 use crate::ui::Ui;
 
 /// Check prd.json and print the waves a run would use
@@ -67,7 +67,7 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
         None => ctx.prd_path.clone(),
     };
     let shown = shown_path(&path);
-    let document = match load_prd(&path) {
+    let document = match PrdDocument::load(&path) {
         Ok(document) => document,
         Err(err) => {
             if ctx.json {
@@ -79,7 +79,7 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
                 };
                 write_json(ui, &report)?;
             }
-            return Err(validate_error(err, &shown));
+            return Err(load_error(err, &shown, ProblemListing::All));
         }
     };
     let prd = document.prd();
@@ -121,27 +121,6 @@ fn format_valid(path: &str, epics: usize, stories: usize, waves: &[Vec<EpicId>])
         out.push_str(&format!("  wave {}: {}\n", i + 1, ids.join(", ")));
     }
     out
-}
-
-/// `validate` shows every problem (the point of the command).
-fn validate_error(err: LoadError, shown: &str) -> TeamsError {
-    let problems: Vec<String> = err
-        .problems()
-        .iter()
-        .map(|p| format!("{shown}:{p}"))
-        .collect();
-    let mut error = super::prd_input::load_error(err, shown);
-    for problem in problems {
-        error = error.with_detail(problem);
-    }
-    error
-}
-
-fn write_json(ui: &mut Ui, value: &impl Serialize) -> Result<()> {
-    let out = ui.stdout();
-    serde_json::to_writer_pretty(&mut *out, value)
-        .map_err(|err| TeamsError::internal("failed to write JSON").with_source(err))?;
-    writeln!(out).map_err(write_error)
 }
 
 #[cfg(test)]

@@ -29,6 +29,12 @@ pub struct WorktreeInfo {
 pub enum WorktreeError {
     #[error("worktree path {0} already exists")]
     PathExists(PathBuf),
+    #[error("failed to create the worktree directory {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("worktree {path} has uncommitted changes: {files}")]
     Dirty { path: PathBuf, files: String },
     #[error(transparent)]
@@ -53,7 +59,10 @@ impl WorktreeManager {
             return Err(WorktreeError::PathExists(path.to_path_buf()));
         }
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| GitError::Spawn { source })?;
+            std::fs::create_dir_all(parent).map_err(|source| WorktreeError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
         let path_arg = path.as_os_str().to_owned();
         self.git.run([
