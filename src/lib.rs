@@ -16,5 +16,6 @@ pub mod json;
 pub mod logging;
 pub mod plan;
 pub mod prd;
+pub mod run;
 pub mod supervisor;
 pub mod ui;
