@@ -1,9 +1,13 @@
-//! git, through the `git` binary: the repository, branches and refs, and worktrees.
+//! git, through the `git` binary: the repository, branches and refs, history questions, working
+//! trees and worktrees.
 
+mod checkout;
+mod history;
 mod repo;
 mod runner;
 mod worktree;
 
+pub use checkout::Checkout;
 pub use repo::{Identity, Repo, RepoError, Sha};
 pub use runner::{GitError, GitRunner};
 pub use worktree::{WorktreeError, WorktreeInfo, WorktreeManager};

@@ -615,3 +615,19 @@ proptest::proptest! {
         proptest::prop_assert!(String::from_utf8(bytes).expect("utf-8").contains("\"x-owner\": \"ana\""));
     }
 }
+
+#[test]
+fn ids_that_cannot_be_branch_or_file_names_are_rejected() {
+    let err = PrdDocument::parse(
+        br#"{"project": "p", "epics": [{"id": "E/1", "title": "t",
+            "userStories": [{"id": "..", "title": "t", "acceptanceCriteria": ["c"]},
+                            {"id": "US-1.ok_2", "title": "t", "acceptanceCriteria": ["c"]}]}]}"#
+            .to_vec(),
+        "prd.json",
+    )
+    .expect_err("bad ids");
+    let problems: Vec<String> = err.problems().iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems[0].starts_with("1:35: epics[0].id: ID `E/1` cannot be used"), "{}", problems[0]);
+    assert!(problems[1].contains("epics[0].userStories[0].id: ID `..` cannot be used"));
+}

@@ -35,6 +35,7 @@ fn check_non_empty(prd: &Prd, source: &SourceMap, problems: &mut Problems) {
     }
     for (epic, es) in prd.epics.iter().zip(&source.epics) {
         blank(es.id, epic.id.as_str(), &es.path, "id", problems);
+        id_chars(es.id, epic.id.as_str(), &es.path, problems);
         blank(es.title, &epic.title, &es.path, "title", problems);
         if let (Some(span), true) = (es.stories_field, epic.stories.is_empty()) {
             problems.push(
@@ -45,6 +46,7 @@ fn check_non_empty(prd: &Prd, source: &SourceMap, problems: &mut Problems) {
         }
         for (story, ss) in epic.stories.iter().zip(&es.stories) {
             blank(ss.id, story.id.as_str(), &ss.path, "id", problems);
+            id_chars(ss.id, story.id.as_str(), &ss.path, problems);
             blank(ss.title, &story.title, &ss.path, "title", problems);
             if let (Some(span), true) = (ss.criteria_field, story.acceptance_criteria.is_empty()) {
                 problems.push(
@@ -71,6 +73,27 @@ fn check_non_empty(prd: &Prd, source: &SourceMap, problems: &mut Problems) {
 fn blank(span: Option<Span>, text: &str, path: &str, key: &str, problems: &mut Problems) {
     if let (Some(span), true) = (span, is_blank(text)) {
         problems.push(span, format!("{path}.{key}"), "must not be blank");
+    }
+}
+
+/// Reports an ID that cannot be used where `teams` uses IDs: in branch names
+/// (`teams/<project>/unit/<ID>`), refs, worktree directories and log file names. Letters, digits,
+/// `.`, `_` and `-` are safe in all of them; a leading `.` or `-` is not.
+fn id_chars(span: Option<Span>, id: &str, path: &str, problems: &mut Problems) {
+    let Some(span) = span else { return };
+    if is_blank(id) {
+        return;
+    }
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let bad_start = id.starts_with(['.', '-']);
+    if !id.chars().all(safe) || bad_start || id.contains("..") || id.ends_with(".lock") {
+        problems.push(
+            span,
+            format!("{path}.id"),
+            format!(
+                "ID `{id}` cannot be used in branch and file names; use letters, digits, `.`, `_` and `-` (e.g. `US-001`)"
+            ),
+        );
     }
 }
 
