@@ -8,7 +8,6 @@
 //! The checks are computed here as plain data ([`DoctorReport`]); the CLI renders them (text or
 //! JSON) and picks the exit code, so this module never prints.
 
-use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,10 +15,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::agent::{
-    AgentEvent, Backend, CommandBackendConfig, CommandSpec, LoginCheck, LoginStatus, OutputParser,
-    ProbeOutput, StdinInput, credentials_status, resolve_backend,
+    AgentEvent, Backend, CommandSpec, LoginCheck, LoginStatus, OutputParser,
+    ProbeOutput, StdinInput, command_backends, credentials_status, resolve_backend,
 };
-use crate::config::{BackendName, BuiltinBackend, Config, ConfigOverrides, OutputFormat, Role};
+use crate::config::{BackendName, BuiltinBackend, Config, ConfigOverrides, Role};
 use crate::supervisor::{CancelHandle, SuperviseOptions, supervise};
 
 /// The oldest git whose `worktree` commands do everything `teams` needs (`worktree add -B`,
@@ -141,6 +140,28 @@ pub async fn run_checks(
     DoctorReport { checks }
 }
 
+/// The checks a run makes before its first agent (spec §5.1): every backend the roles use, plus
+/// `extra` ones (units' own `backend` overrides), installed and logged in.
+pub async fn check_run_backends(
+    config: &Config,
+    extra: &[String],
+    repo_root: &Path,
+    env: &[(OsString, OsString)],
+    home: Option<&Path>,
+) -> Vec<Check> {
+    let mut needed = needed_backends(config);
+    for name in extra {
+        if name != BuiltinBackend::Sim.as_str() && !needed.iter().any(|(n, _)| n == name) {
+            needed.push((name.clone(), vec![Role::Builder, Role::Planner]));
+        }
+    }
+    let mut checks = Vec::new();
+    for (backend, roles) in needed {
+        checks.extend(check_backend_by_name(config, &backend, &roles, repo_root, env, home).await);
+    }
+    checks
+}
+
 /// The backends the roles use, each once, with the roles that use it; `sim` needs nothing.
 fn needed_backends(config: &Config) -> Vec<(String, Vec<Role>)> {
     let mut needed: Vec<(String, Vec<Role>)> = Vec::new();
@@ -165,21 +186,7 @@ async fn check_backend_by_name(
     env: &[(OsString, OsString)],
     home: Option<&Path>,
 ) -> Vec<Check> {
-    let commands: BTreeMap<String, CommandBackendConfig> = config
-        .backends
-        .iter()
-        .map(|(name, backend)| {
-            let output = match backend.output.value {
-                OutputFormat::Text => crate::agent::Output::Text,
-                OutputFormat::ClaudeStreamJson => crate::agent::Output::ClaudeStreamJson,
-            };
-            let config = CommandBackendConfig {
-                command: backend.command.value.clone(),
-                output,
-            };
-            (name.clone(), config)
-        })
-        .collect();
+    let commands = command_backends(config);
     let roles: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
     let used_by = format!("used by {}", roles.join(", "));
     match resolve_backend(name, &commands) {

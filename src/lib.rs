@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod doctor;
 pub mod error;
 pub mod exit_code;
@@ -16,6 +17,8 @@ pub mod json;
 pub mod logging;
 pub mod plan;
 pub mod prd;
+pub mod roles;
 pub mod run;
+pub mod sim;
 pub mod supervisor;
 pub mod ui;

@@ -93,3 +93,45 @@ impl FailureClass {
         )
     }
 }
+
+impl FailureClass {
+    /// One sentence for a person ("the builder crashed …"), naming the `agent` that failed.
+    pub fn describe(&self, agent: &str) -> String {
+        match self {
+            FailureClass::NotInstalled { program, error } => {
+                format!("the {agent} could not be started (`{program}`): {error}")
+            }
+            FailureClass::NotLoggedIn { evidence } => {
+                format!("the {agent}'s CLI is not logged in: {evidence}")
+            }
+            FailureClass::UsageLimit { evidence, .. } => {
+                format!("the {agent} hit a usage or rate limit: {evidence}")
+            }
+            FailureClass::WallTimeout { after_secs } => {
+                format!("the {agent} timed out after {after_secs} s and was stopped")
+            }
+            FailureClass::IdleTimeout { after_secs } => format!(
+                "the {agent} printed nothing for {after_secs} s and was stopped"
+            ),
+            FailureClass::Crashed {
+                exit_code,
+                signal,
+                stderr_tail,
+            } => {
+                let how = match (exit_code, signal) {
+                    (Some(code), _) => format!("exit code {code}"),
+                    (None, Some(sig)) => format!("signal {sig}"),
+                    (None, None) => "no exit status".to_owned(),
+                };
+                let tail = stderr_tail.trim();
+                if tail.is_empty() {
+                    format!("the {agent} crashed ({how})")
+                } else {
+                    format!("the {agent} crashed ({how}): {tail}")
+                }
+            }
+            FailureClass::EmptyOutput => format!("the {agent} exited without a final message"),
+            FailureClass::Cancelled => format!("the {agent} was stopped by teams"),
+        }
+    }
+}

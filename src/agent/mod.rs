@@ -24,6 +24,8 @@ pub use event::{AgentEvent, FailureClass, FinalReport, Usage};
 pub use invocation::{Invocation, Role, teams_env};
 pub use outcome::{ProcessOutcome, TimeoutKind};
 pub use parser::OutputParser;
-pub use registry::{BUILTIN_BACKENDS, BackendError, builtin_backend, resolve_backend};
+pub use registry::{
+    BUILTIN_BACKENDS, BackendError, builtin_backend, command_backends, resolve_backend,
+};
 pub use run::{AgentLimits, AgentRun, run_agent};
 pub use spec::{CommandSpec, StdinInput};

@@ -19,6 +19,26 @@ pub enum BackendError {
     EmptyCommand { name: String },
 }
 
+/// The `[backends.<name>]` tables of a resolved config, in the form [`resolve_backend`] takes.
+pub fn command_backends(config: &crate::config::Config) -> BTreeMap<String, CommandBackendConfig> {
+    use crate::config::OutputFormat;
+    config
+        .backends
+        .iter()
+        .map(|(name, backend)| {
+            let output = match backend.output.value {
+                OutputFormat::Text => super::backends::Output::Text,
+                OutputFormat::ClaudeStreamJson => super::backends::Output::ClaudeStreamJson,
+            };
+            let command = CommandBackendConfig {
+                command: backend.command.value.clone(),
+                output,
+            };
+            (name.clone(), command)
+        })
+        .collect()
+}
+
 /// A built-in backend by name.
 pub fn builtin_backend(name: &str) -> Option<Box<dyn Backend>> {
     let backend: Box<dyn Backend> = match name {

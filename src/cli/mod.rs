@@ -4,10 +4,14 @@
 mod completions;
 mod config;
 mod context;
+mod demo;
 mod doctor;
 mod output;
 mod prd_input;
 mod render;
+mod reporting;
+mod run;
+mod schedule;
 mod status;
 mod validate;
 
@@ -66,6 +70,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Run(run::RunArgs),
+    Demo(demo::DemoArgs),
     Validate(validate::ValidateArgs),
     Status(status::StatusArgs),
     Config(config::ConfigArgs),
@@ -107,6 +113,8 @@ fn exit(code: i32) -> ExitCode {
 
 fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Run(args) => run::cmd_run(ui, &cli.global, args),
+        Command::Demo(args) => demo::cmd_demo(ui, &cli.global, args),
         Command::Validate(args) => validate::cmd_validate(ui, &cli.global, args),
         Command::Status(args) => status::cmd_status(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),

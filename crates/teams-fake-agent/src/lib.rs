@@ -206,6 +206,10 @@ pub enum Step {
         #[serde(default)]
         message: Option<String>,
     },
+    /// Run git with these arguments in the cwd (e.g. `["checkout", "-b", "other"]` or
+    /// `["reset", "--hard", "HEAD~1"]`), like a builder that wanders off its branch. Shown as a
+    /// Bash tool use; fails the script (exit 96) when git fails.
+    Git(Vec<String>),
     /// Append a line to a protected file (default `prd.json`) and commit it, like a rogue builder.
     TouchProtected {
         #[serde(default)]

@@ -69,6 +69,19 @@ impl Runner<'_> {
                     self.commit(path, &message);
                 }
             }
+            Step::Git(args) => {
+                let command = format!("git {}", args.join(" "));
+                if self.allowed("Bash", &command) {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let output = run_git(&self.ctx.cwd, &args);
+                    self.emit.tool(
+                        "Bash",
+                        json!({"command": command, "description": "Run git"}),
+                        &output,
+                        false,
+                    );
+                }
+            }
             Step::TouchProtected { path } => {
                 let path = path.as_deref().unwrap_or("prd.json");
                 if self.allowed("Edit", path) {

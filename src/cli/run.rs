@@ -1,0 +1,102 @@
+//! `teams run`: the loop (spec §2, §4). Resolves the config with the flags, prints the schedule
+//! for `--dry-run`, otherwise runs every unit and prints the summary; the exit code says how the
+//! run ended (spec §10).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::prd_input::{ProblemListing, load_error, shown_path};
+use crate::config::{Config, ConfigOverrides};
+use crate::error::Result;
+use crate::git::GitRunner;
+use crate::prd::PrdDocument;
+use crate::run::{RunOutcome, RunRequest, RunSettings, RunSummary, UnitId, execute};
+use crate::ui::Ui;
+
+/// Run the loop: build and validate every pending story of the PRD
+///
+/// Each epic gets its own git worktree and branch; each story gets a fresh builder that must
+/// commit, checks against git, and an independent validator. Passes and commit SHAs are written
+/// back to the PRD; finished epics merge into the integration branch `teams/<project>/main`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Units (epics) that run at the same time
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
+
+    /// The backend of every role without its own (claude, codex, copilot, gemini, opencode, sim,
+    /// or a [backends.<name>] of teams.toml)
+    #[arg(long, value_name = "B")]
+    pub backend: Option<String>,
+
+    /// Only this epic and the epics it depends on (repeatable)
+    #[arg(long = "epic", value_name = "ID")]
+    pub epics: Vec<String>,
+
+    /// Build/validate attempts per story before it is marked failed
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: Option<u32>,
+
+    /// Print the schedule (waves and critical path) and run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// After a fully successful run, fast-forward the base branch to the integration branch
+    #[arg(long)]
+    pub land: bool,
+}
+
+pub fn cmd_run(ui: &mut Ui, global: &GlobalArgs, args: RunArgs) -> Result<i32> {
+    let ctx = super::context(global)?;
+    let shown = shown_path(&ctx.prd_path);
+    let doc = PrdDocument::load(&ctx.prd_path)
+        .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
+    if args.dry_run {
+        return super::schedule::print_schedule(ui, doc.prd(), ctx.json);
+    }
+    let overrides = ConfigOverrides {
+        backend: args.backend.clone(),
+        parallel: args.parallel,
+        max_attempts: args.max_attempts,
+        land: args.land.then_some(true),
+    };
+    let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let config = Config::load(&ctx.repo_root, env.iter().cloned(), &overrides)?;
+    let mut settings = RunSettings::from_config(&config);
+    settings.only = args.epics.iter().map(UnitId::new).collect();
+    let request = RunRequest {
+        doc,
+        config,
+        settings,
+        git: GitRunner::new(&ctx.cwd),
+        env,
+        home: std::env::var_os("HOME").map(PathBuf::from),
+    };
+    let summary = run_with_reporters(ui, request, ctx.json)?;
+    Ok(exit_code(&summary))
+}
+
+/// Runs the loop with the terminal reporter (and the JSON-lines output for `--json`), then prints
+/// the summary. Shared with `teams demo`.
+pub(super) fn run_with_reporters(ui: &mut Ui, request: RunRequest, json: bool) -> Result<RunSummary> {
+    let mut sink = super::reporting::CliSink::new(ui, json);
+    let result = execute(request, &mut sink);
+    sink.finish();
+    drop(sink);
+    let summary = result?;
+    super::reporting::print_summary(ui, &summary, json)?;
+    Ok(summary)
+}
+
+/// The exit code of a finished run (spec §10).
+pub(super) fn exit_code(summary: &RunSummary) -> i32 {
+    match summary.outcome {
+        RunOutcome::Succeeded => crate::exit_code::SUCCESS,
+        RunOutcome::SomeFailed => crate::exit_code::RUN_FAILED,
+        RunOutcome::Interrupted => crate::exit_code::INTERRUPTED,
+        RunOutcome::BudgetReached => crate::exit_code::BUDGET_REACHED,
+    }
+}

@@ -1,0 +1,599 @@
+//! The dispatcher: the one owner of a run's state (spec §4, style example 3).
+//!
+//! It decides which unit starts when, creates unit branches and worktrees, is the only writer of
+//! `prd.json` and `.teams/progress.md`, merges finished units one at a time, blocks the
+//! dependents of units that did not complete, and hands every event to the reporters. Workers run
+//! units on their own threads and talk to it only through [`WorkerMsg`]s, so there is no shared
+//! mutable state to race on, whether one unit runs or several.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::error::{Result, TeamsError};
+use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
+
+use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
+use super::merge::{LandOutcome, MergeOutcome, integration_checkout, land, merge_branch};
+use super::messages::{WorkerEnd, WorkerMsg};
+use super::unit::{Unit, UnitId};
+use super::unit_branch::prepare_unit_worktree;
+use super::worker::{RunShared, UnitWorker};
+use super::{EventSink, progress_md};
+
+/// How often the reporters get a tick (for elapsed times in the live view).
+const TICK: Duration = Duration::from_millis(200);
+
+/// Where a unit is in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    Waiting,
+    Running,
+    /// Finished with this status (completed units are merged).
+    Done(EpicStatus),
+    /// Stopped by an interruption; neither done nor blocking.
+    Stopped,
+}
+
+/// Runs `units` (in file order) to the end.
+pub(super) struct Dispatcher<'a> {
+    pub shared: Arc<RunShared>,
+    pub doc: PrdDocument,
+    pub units: Vec<Unit>,
+    pub sink: &'a mut dyn EventSink,
+    pub started: Instant,
+    pub simulated: bool,
+    slots: BTreeMap<UnitId, Slot>,
+    costs: BTreeMap<UnitId, f64>,
+    running: usize,
+    interrupted: bool,
+    budget_reached: bool,
+    fatal: Option<TeamsError>,
+    landed: bool,
+}
+
+impl<'a> Dispatcher<'a> {
+    pub fn new(
+        shared: Arc<RunShared>,
+        doc: PrdDocument,
+        units: Vec<Unit>,
+        sink: &'a mut dyn EventSink,
+        simulated: bool,
+    ) -> Self {
+        let slots = units
+            .iter()
+            .map(|u| {
+                let slot = if u.status == EpicStatus::Completed {
+                    Slot::Done(EpicStatus::Completed)
+                } else {
+                    Slot::Waiting
+                };
+                (u.id.clone(), slot)
+            })
+            .collect();
+        Dispatcher {
+            shared,
+            doc,
+            units,
+            sink,
+            started: Instant::now(),
+            simulated,
+            slots,
+            costs: BTreeMap::new(),
+            running: 0,
+            interrupted: false,
+            budget_reached: false,
+            fatal: None,
+            landed: false,
+        }
+    }
+
+    pub fn emit(&mut self, kind: EventKind) {
+        let event = RunEvent {
+            elapsed: self.started.elapsed(),
+            kind,
+        };
+        self.sink.event(&event);
+    }
+
+    /// The loop: start ready units, handle worker messages, signals and ticks, until nothing is
+    /// running and nothing more can start.
+    pub async fn run(mut self) -> Result<RunSummary> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut ctrl_c_count = 0u32;
+        loop {
+            self.start_ready(&tx)?;
+            if self.running == 0 {
+                break;
+            }
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(msg) => self.handle(msg),
+                    None => break,
+                },
+                _ = tokio::signal::ctrl_c() => {
+                    ctrl_c_count += 1;
+                    self.begin_interrupt(ctrl_c_count);
+                }
+                _ = tick.tick() => self.sink.tick(),
+            }
+        }
+        self.finish()
+    }
+
+    /// Starts every unit that is ready, up to the parallel limit, and blocks the ones whose
+    /// dependencies did not complete. Repeats until nothing changes, so blocking cascades.
+    fn start_ready(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) -> Result<()> {
+        loop {
+            let mut changed = false;
+            for i in 0..self.units.len() {
+                if self.slots[&self.units[i].id] != Slot::Waiting {
+                    continue;
+                }
+                match self.readiness(&self.units[i]) {
+                    Readiness::Blocked(reason) => {
+                        let id = self.units[i].id.clone();
+                        self.set_status(&id, EpicStatus::Blocked, Some(reason.clone()));
+                        self.slots.insert(id.clone(), Slot::Done(EpicStatus::Blocked));
+                        self.emit(EventKind::UnitFinished {
+                            unit: id,
+                            status: EpicStatus::Blocked,
+                            reason: Some(reason),
+                        });
+                        changed = true;
+                    }
+                    Readiness::Ready if self.may_start() => {
+                        self.start(i, tx)?;
+                        changed = true;
+                    }
+                    Readiness::Ready | Readiness::Waiting => {}
+                }
+            }
+            if !changed {
+                return Ok(());
+            }
+        }
+    }
+
+    fn may_start(&self) -> bool {
+        !self.interrupted
+            && !self.budget_reached
+            && self.fatal.is_none()
+            && self.running < self.shared.settings.parallel as usize
+    }
+
+    fn readiness(&self, unit: &Unit) -> Readiness {
+        let mut waiting = false;
+        for dep in &unit.depends_on {
+            match self.slots.get(dep) {
+                Some(Slot::Done(EpicStatus::Completed)) => {}
+                Some(Slot::Done(status)) => {
+                    return Readiness::Blocked(format!(
+                        "blocked: dependency {dep} is {}",
+                        status.as_str()
+                    ));
+                }
+                Some(_) => waiting = true,
+                None => {
+                    // Not part of this run (`--epic`): its recorded status decides.
+                    let status = self
+                        .doc
+                        .prd()
+                        .epic(dep.as_str())
+                        .map_or(EpicStatus::Pending, |e| e.status);
+                    if status != EpicStatus::Completed {
+                        return Readiness::Blocked(format!(
+                            "blocked: dependency {dep} is {}",
+                            status.as_str()
+                        ));
+                    }
+                }
+            }
+        }
+        if waiting {
+            Readiness::Waiting
+        } else {
+            Readiness::Ready
+        }
+    }
+
+    fn start(&mut self, index: usize, tx: &mpsc::UnboundedSender<WorkerMsg>) -> Result<()> {
+        let unit = self.units[index].clone();
+        let git = &self.shared.git;
+        let branch = git.unit_branch(&unit.id);
+        let worktree = git.layout.unit_worktree(&git.run_id, &unit.id);
+        {
+            let _lock = self.shared.worktree_lock.lock();
+            prepare_unit_worktree(git, &branch, &worktree)?;
+        }
+        self.set_status(&unit.id, EpicStatus::Running, None);
+        self.emit(EventKind::UnitStarted {
+            unit: unit.id.clone(),
+            title: unit.title.clone(),
+            branch: branch.clone(),
+            worktree: worktree.clone(),
+        });
+        self.slots.insert(unit.id.clone(), Slot::Running);
+        self.running += 1;
+        let worker = UnitWorker::new(
+            self.shared.clone(),
+            unit,
+            branch,
+            &worktree,
+            tx.clone(),
+            tokio::runtime::Handle::current(),
+        );
+        tokio::task::spawn_blocking(move || worker.run());
+        Ok(())
+    }
+
+    fn handle(&mut self, msg: WorkerMsg) {
+        match msg {
+            WorkerMsg::Event(kind) => {
+                if let EventKind::AgentFinished {
+                    unit,
+                    cost_usd: Some(cost),
+                    ..
+                } = &kind
+                {
+                    *self.costs.entry(unit.clone()).or_default() += cost;
+                    self.check_budget();
+                }
+                self.emit(kind);
+            }
+            WorkerMsg::Planned { unit } => {
+                let id = EpicId::new(unit.as_str());
+                if self.doc.set_epic_planned(&id, true).is_ok() {
+                    self.save();
+                }
+            }
+            WorkerMsg::StoryRecord {
+                unit,
+                story,
+                result,
+                entry,
+                ack,
+            } => {
+                if self.doc.set_story_result(&story, result).is_ok() {
+                    self.save();
+                }
+                if let Some(entry) = entry {
+                    let git = &self.shared.git;
+                    let path = git.layout.progress();
+                    if let Err(err) = progress_md::append(&path, &git.run_id, &unit, &entry) {
+                        self.emit(EventKind::Warning {
+                            message: format!("failed to append to {}: {err}", path.display()),
+                        });
+                    }
+                }
+                let _ = ack.send(());
+            }
+            WorkerMsg::Finished { unit, end } => {
+                self.running -= 1;
+                match end {
+                    WorkerEnd::Done => self.finish_unit(&unit),
+                    WorkerEnd::Interrupted => {
+                        self.set_status(&unit, EpicStatus::Pending, None);
+                        self.slots.insert(unit, Slot::Stopped);
+                    }
+                    WorkerEnd::Fatal(err) => {
+                        self.set_status(&unit, EpicStatus::Pending, None);
+                        self.slots.insert(unit, Slot::Stopped);
+                        if self.fatal.is_none() {
+                            self.fatal = Some(err);
+                            // Nothing else can succeed either: stop the other units' agents.
+                            self.shared.cancel.interrupt();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_budget(&mut self) {
+        let Some(cap) = self.shared.settings.budget_usd else {
+            return;
+        };
+        let spent = self.costs.values().fold(0.0, |a, b| a + b);
+        if spent >= cap && !self.budget_reached {
+            self.budget_reached = true;
+            self.shared.budget_stop.store(true, Ordering::SeqCst);
+            self.emit(EventKind::Warning {
+                message: format!(
+                    "the budget of ${cap:.2} is reached (${spent:.2} spent); no new attempts start"
+                ),
+            });
+        }
+    }
+
+    /// First Ctrl-C: agents get SIGINT and the run stops after them; second: SIGKILL.
+    fn begin_interrupt(&mut self, count: u32) {
+        self.interrupted = true;
+        if count == 1 {
+            self.shared.cancel.interrupt();
+            self.emit(EventKind::Warning {
+                message: "interrupted: stopping the agents (press Ctrl-C again to kill them)"
+                    .to_owned(),
+            });
+        } else {
+            self.shared.cancel.kill();
+        }
+    }
+
+    /// A unit's worker is done: decide its status from its stories, check its recorded commits
+    /// are on its branch, merge it, and say so.
+    fn finish_unit(&mut self, id: &UnitId) {
+        let (passed, total, failed_ids, recorded) = self.story_tally(id);
+        let branch = self.shared.git.unit_branch(id);
+        let (mut status, mut reason) = if passed == 0 {
+            (
+                EpicStatus::Failed,
+                Some(format!(
+                    "no story passed ({} failed)",
+                    failed_ids.join(", ")
+                )),
+            )
+        } else if passed == total {
+            (EpicStatus::Completed, None)
+        } else {
+            (
+                EpicStatus::Partial,
+                Some(format!(
+                    "partial: {} of {total} stories failed ({})",
+                    failed_ids.len(),
+                    failed_ids.join(", ")
+                )),
+            )
+        };
+        if passed > 0 {
+            match self.merge_unit(id, &branch, &recorded) {
+                Ok(()) => {}
+                Err(why) => {
+                    status = EpicStatus::MergeFailed;
+                    reason = Some(why);
+                }
+            }
+        }
+        self.remove_unit_worktree(id);
+        self.set_status(id, status, reason.clone());
+        self.slots.insert(id.clone(), Slot::Done(status));
+        self.emit(EventKind::UnitFinished {
+            unit: id.clone(),
+            status,
+            reason,
+        });
+    }
+
+    /// Passed and total stories of a unit, the failed ones' IDs, and the recorded commits.
+    fn story_tally(&self, id: &UnitId) -> (usize, usize, Vec<String>, Vec<(StoryId, String)>) {
+        let Some(epic) = self.doc.prd().epic(id.as_str()) else {
+            return (0, 0, Vec::new(), Vec::new());
+        };
+        let passed = epic.stories.iter().filter(|s| s.passes).count();
+        let failed = epic
+            .stories
+            .iter()
+            .filter(|s| !s.passes)
+            .map(|s| s.id.to_string())
+            .collect();
+        let recorded = epic
+            .stories
+            .iter()
+            .filter(|s| s.passes)
+            .filter_map(|s| s.commit_sha.clone().map(|c| (s.id.clone(), c)))
+            .collect();
+        (passed, epic.stories.len(), failed, recorded)
+    }
+
+    /// Merges a unit after checking that every recorded commit is on its branch, and checks
+    /// again on the integration branch afterwards (a tool in this space once reported stories
+    /// passed whose code never reached its result branch).
+    fn merge_unit(
+        &mut self,
+        id: &UnitId,
+        branch: &str,
+        recorded: &[(StoryId, String)],
+    ) -> std::result::Result<(), String> {
+        let git = &self.shared.git;
+        let repo = &git.repo;
+        let unreachable_from = |tip: &str| -> std::result::Result<(), String> {
+            let Some(tip_sha) = repo.resolve(tip).map_err(|e| e.to_string())? else {
+                return Err(format!("`{tip}` does not exist"));
+            };
+            for (story, commit) in recorded {
+                let sha = crate::git::Sha::new(commit.as_str());
+                let ok = repo.is_ancestor(&sha, &tip_sha).unwrap_or(false);
+                if !ok {
+                    return Err(format!(
+                        "the recorded commit {} of {story} is not on `{}`; nothing was merged",
+                        sha.short(),
+                        tip.trim_start_matches("refs/heads/")
+                    ));
+                }
+            }
+            Ok(())
+        };
+        unreachable_from(&format!("refs/heads/{branch}"))?;
+        let title = self
+            .units
+            .iter()
+            .find(|u| &u.id == id)
+            .map_or(String::new(), |u| u.title.clone());
+        let integration = {
+            let _lock = self.shared.worktree_lock.lock();
+            integration_checkout(git)?
+        };
+        let message = format!("teams: merge {id} {title}");
+        let outcome = merge_branch(repo, &integration, branch, message.trim_end())
+            .map_err(|e| format!("the merge failed: {e}"))?;
+        match outcome {
+            MergeOutcome::Merged(sha) => {
+                unreachable_from(&format!("refs/heads/{}", git.integration_branch))?;
+                self.emit(EventKind::UnitMerged {
+                    unit: id.clone(),
+                    merge_commit: sha.to_string(),
+                });
+                Ok(())
+            }
+            MergeOutcome::UpToDate => {
+                unreachable_from(&format!("refs/heads/{}", git.integration_branch))
+            }
+            MergeOutcome::Conflict(files) => Err(format!(
+                "merge-failed: merging into `{}` conflicts in {}; the branch `{branch}` is kept",
+                git.integration_branch,
+                files.join(", ")
+            )),
+            MergeOutcome::Failed(why) => Err(format!(
+                "merge-failed: could not merge into `{}`: {why}; the branch `{branch}` is kept",
+                git.integration_branch
+            )),
+        }
+    }
+
+    /// A finished unit's worktree goes (its branch stays); one with uncommitted work is kept.
+    fn remove_unit_worktree(&mut self, id: &UnitId) {
+        let git = &self.shared.git;
+        let path = git.layout.unit_worktree(&git.run_id, id);
+        let result = {
+            let _lock = self.shared.worktree_lock.lock();
+            git.worktrees().remove(&path, false)
+        };
+        if let Err(err) = result {
+            self.emit(EventKind::Warning {
+                message: format!("kept the worktree of {id}: {err}"),
+            });
+        }
+    }
+
+    fn set_status(&mut self, id: &UnitId, status: EpicStatus, reason: Option<String>) {
+        let epic = EpicId::new(id.as_str());
+        if self.doc.set_epic_status(&epic, status, reason).is_ok() {
+            self.save();
+        }
+    }
+
+    /// Writes `prd.json` (atomically). A failure to save is a failure of the run's record, so
+    /// the run stops.
+    fn save(&mut self) {
+        if !self.doc.is_modified() {
+            return;
+        }
+        if let Err(err) = self.doc.save() {
+            let message = err.to_string();
+            self.emit(EventKind::Warning {
+                message: message.clone(),
+            });
+            if self.fatal.is_none() {
+                self.fatal = Some(
+                    TeamsError::environment(message)
+                        .with_source(err)
+                        .with_hint("check the disk and the file's permissions; `teams run` again continues"),
+                );
+                self.shared.cancel.interrupt();
+            }
+        }
+    }
+
+    /// After the loop: remove the integration worktree, land if asked, and build the summary.
+    fn finish(mut self) -> Result<RunSummary> {
+        let git = &self.shared.git;
+        let integration = git.layout.integration_worktree(&git.run_id);
+        if integration.exists() {
+            let _ = git.worktrees().remove(&integration, false);
+        }
+        let _ = std::fs::remove_dir(git.layout.run_worktrees(&git.run_id));
+        if let Some(err) = self.fatal.take() {
+            return Err(err);
+        }
+        let outcome = self.outcome();
+        if outcome == RunOutcome::Succeeded && self.shared.settings.land {
+            match land(&self.shared.git) {
+                Ok(LandOutcome::Landed) => self.landed = true,
+                Ok(LandOutcome::Skipped(why)) => self.emit(EventKind::Warning {
+                    message: format!("not landed: {why}"),
+                }),
+                Err(err) => self.emit(EventKind::Warning {
+                    message: format!("not landed: {err}"),
+                }),
+            }
+        }
+        let summary = self.summary(outcome);
+        self.emit(EventKind::RunFinished {
+            summary: summary.clone(),
+        });
+        Ok(summary)
+    }
+
+    fn outcome(&self) -> RunOutcome {
+        if self.interrupted {
+            return RunOutcome::Interrupted;
+        }
+        if self.budget_reached {
+            return RunOutcome::BudgetReached;
+        }
+        let all_done = self.units.iter().all(|u| {
+            self.doc.prd().epic(u.id.as_str()).is_some_and(|e| {
+                e.status == EpicStatus::Completed && e.stories.iter().all(|s| s.passes)
+            })
+        });
+        if all_done {
+            RunOutcome::Succeeded
+        } else {
+            RunOutcome::SomeFailed
+        }
+    }
+
+    fn summary(&self, outcome: RunOutcome) -> RunSummary {
+        let git = &self.shared.git;
+        let units = self
+            .units
+            .iter()
+            .filter_map(|u| self.doc.prd().epic(u.id.as_str()))
+            .map(|epic| UnitSummary {
+                id: UnitId::new(epic.id.as_str()),
+                title: epic.title.clone(),
+                status: epic.status,
+                reason: epic.failure_reason.clone(),
+                stories: epic
+                    .stories_in_run_order()
+                    .into_iter()
+                    .map(|s| StorySummary {
+                        id: s.id.clone(),
+                        title: s.title.clone(),
+                        passed: s.passes,
+                        attempts: s.attempts,
+                        commit: s.commit_sha.clone(),
+                        reason: s.failure_reason.clone(),
+                    })
+                    .collect(),
+                cost_usd: self
+                    .costs
+                    .get(&UnitId::new(epic.id.as_str()))
+                    .copied()
+                    .unwrap_or(0.0),
+            })
+            .collect();
+        RunSummary {
+            run_id: git.run_id.clone(),
+            base: git.base.clone(),
+            integration_branch: git.integration_branch.clone(),
+            units,
+            duration: self.started.elapsed(),
+            cost_usd: self.costs.values().fold(0.0, |a, b| a + b),
+            simulated: self.simulated,
+            outcome,
+            landed: self.landed,
+        }
+    }
+}
+
+enum Readiness {
+    Ready,
+    Waiting,
+    Blocked(String),
+}

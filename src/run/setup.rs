@@ -1,0 +1,294 @@
+//! Getting a repository ready for a run (spec §4.1): open it, resolve the base branch, create or
+//! reuse the integration branch, pick a run ID, and prepare `.teams/`. Every refusal here is a
+//! setup error with a hint, raised before any agent starts, and nothing here moves a branch that
+//! holds work the integration branch does not already contain.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Result, TeamsError};
+use crate::git::{GitError, GitRunner, Identity, Repo, RepoError, Sha, WorktreeManager};
+use crate::prd::Prd;
+
+use super::layout::Layout;
+use super::unit::UnitId;
+
+/// The git side of a run, resolved once before it starts.
+#[derive(Debug, Clone)]
+pub struct RunGit {
+    pub repo: Repo,
+    /// The base branch and its commit when the run started.
+    pub base: String,
+    pub base_sha: Sha,
+    /// `teams/<project-slug>`.
+    pub prefix: String,
+    /// `teams/<project-slug>/main`.
+    pub integration_branch: String,
+    pub run_id: String,
+    pub layout: Layout,
+    /// Paths (relative to the repository root) an agent's commit must not touch (spec §3).
+    pub protected: Vec<String>,
+}
+
+impl RunGit {
+    /// `teams/<project-slug>/unit/<unit-id>`.
+    pub fn unit_branch(&self, unit: &UnitId) -> String {
+        format!("{}/unit/{unit}", self.prefix)
+    }
+
+    pub fn worktrees(&self) -> WorktreeManager {
+        WorktreeManager::new(self.repo.git().clone())
+    }
+}
+
+/// Opens the repository at `repo_root` (with `git` as the runner, so tests can give it a
+/// controlled environment) and prepares a run of `prd`, read from `prd_path`.
+pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let repo = open_repo(git)?;
+    if *repo.identity() == Identity::Fallback {
+        warnings.push(
+            "no git identity is configured; commits teams makes use `teams <teams@localhost>` \
+             (set one with `git config user.name` and `git config user.email`)"
+                .to_owned(),
+        );
+    }
+    let (base, base_sha) = resolve_base(&repo, prd)?;
+    let prefix = format!("teams/{}", project_slug(&prd.project));
+    let integration_branch = format!("{prefix}/main");
+    if !repo.is_valid_branch_name(&integration_branch).map_err(git_error)? {
+        return Err(TeamsError::invalid_input(format!(
+            "the project name {:?} does not make a valid branch name `{integration_branch}`",
+            prd.project
+        ))
+        .with_hint("use letters, digits and dashes in `project` in prd.json"));
+    }
+    ensure_integration_branch(&repo, &integration_branch, &base, &base_sha)?;
+    let layout = Layout::new(repo.root());
+    layout.ensure().map_err(|err| {
+        TeamsError::environment(format!("failed to create {}", layout.dir().display()))
+            .with_source(err)
+    })?;
+    let run_id = new_run_id(&layout);
+    let mut protected = vec![
+        "backlog.json".to_owned(),
+        "teams.toml".to_owned(),
+        ".teams/".to_owned(),
+    ];
+    if let Some(rel) = relative_to(prd_path, repo.root()) {
+        protected.insert(0, rel);
+    }
+    Ok((
+        RunGit {
+            repo,
+            base,
+            base_sha,
+            prefix,
+            integration_branch,
+            run_id,
+            layout,
+            protected,
+        },
+        warnings,
+    ))
+}
+
+fn open_repo(git: GitRunner) -> Result<Repo> {
+    let dir = git.dir().to_path_buf();
+    let repo = Repo::open_with(git).map_err(|err| match err {
+        RepoError::NotARepository(_) => TeamsError::environment(format!(
+            "{} is not inside a git repository",
+            dir.display()
+        ))
+        .with_hint("teams works in a git repository: `git init && git commit --allow-empty -m init`, or `-C DIR` to point at one"),
+        RepoError::Bare(_) => TeamsError::environment(format!(
+            "{} is a bare repository; teams needs a working tree",
+            dir.display()
+        ))
+        .with_hint("clone it (`git clone <bare> <dir>`) and run teams in the clone"),
+        RepoError::Git(err) => git_error(err),
+    })?;
+    if !repo.has_commits().map_err(git_error)? {
+        return Err(TeamsError::environment(format!(
+            "the repository at {} has no commits yet",
+            repo.root().display()
+        ))
+        .with_hint("make a first commit (`git commit --allow-empty -m init`); worktrees start from it"));
+    }
+    Ok(repo)
+}
+
+/// The base is the PRD's `branchName`, or the branch checked out now.
+fn resolve_base(repo: &Repo, prd: &Prd) -> Result<(String, Sha)> {
+    if let Some(name) = prd.branch_name.as_deref().filter(|n| !n.trim().is_empty()) {
+        let sha = if repo.branch_exists(name).map_err(git_error)? {
+            repo.resolve(&format!("refs/heads/{name}"))
+                .map_err(git_error)?
+        } else {
+            None
+        };
+        return match sha {
+            Some(sha) => Ok((name.to_owned(), sha)),
+            None => Err(TeamsError::environment(format!(
+                "the base branch `{name}` named by `branchName` in the PRD does not exist"
+            ))
+            .with_hint(format!(
+                "create it (`git branch {name}`) or change `branchName` in the PRD to an existing branch"
+            ))),
+        };
+    }
+    match repo.current_branch().map_err(git_error)? {
+        Some(name) => {
+            let sha = repo
+                .resolve(&format!("refs/heads/{name}"))
+                .map_err(git_error)?
+                .ok_or_else(|| TeamsError::internal(format!("branch `{name}` vanished")))?;
+            Ok((name, sha))
+        }
+        None => Err(TeamsError::environment(
+            "HEAD is detached, so there is no base branch to build on",
+        )
+        .with_hint("switch to a branch (`git switch <branch>`) or set `branchName` in the PRD")),
+    }
+}
+
+/// Creates `teams/<slug>/main` from the base, or reuses it when it already contains the base. An
+/// integration branch that was landed and then left behind by the base is fast-forwarded (nothing
+/// on it is lost); one that diverged from the base is left alone and reported.
+fn ensure_integration_branch(repo: &Repo, name: &str, base: &str, base_sha: &Sha) -> Result<()> {
+    let existing = if repo.branch_exists(name).map_err(git_error)? {
+        repo.resolve(&format!("refs/heads/{name}"))
+            .map_err(git_error)?
+    } else {
+        None
+    };
+    let Some(tip) = existing else {
+        return repo.create_branch(name, base_sha).map_err(|err| {
+            TeamsError::environment(format!("failed to create the integration branch `{name}`"))
+                .with_source(err)
+                .with_hint(format!(
+                    "a branch named `{}` or `{name}/…` may exist; rename it or change `project` in the PRD",
+                    name.trim_end_matches("/main")
+                ))
+        });
+    };
+    if repo.is_ancestor(base_sha, &tip).map_err(git_error)? {
+        return Ok(());
+    }
+    if repo.is_ancestor(&tip, base_sha).map_err(git_error)? {
+        return repo.move_branch(name, base_sha, &tip).map_err(git_error);
+    }
+    Err(TeamsError::environment(format!(
+        "the integration branch `{name}` and the base `{base}` have diverged"
+    ))
+    .with_hint(format!(
+        "bring them together first, e.g. `git switch {name} && git merge {base}`, then run again"
+    )))
+}
+
+/// The project name as a branch-name component: lowercase letters, digits and single dashes.
+pub fn project_slug(project: &str) -> String {
+    let mut slug = String::new();
+    for c in project.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_matches('-').chars().take(40).collect();
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "project".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+/// A run ID from the UTC time (`20261121-143012`), made unique against existing run directories.
+/// `__TEAMS_RUN_ID` fixes it, for tests that need to know the paths in advance.
+fn new_run_id(layout: &Layout) -> String {
+    if let Some(id) = std::env::var("__TEAMS_RUN_ID").ok().filter(|v| !v.is_empty()) {
+        return id;
+    }
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let base = utc_stamp(secs);
+    let taken = |id: &str| layout.run_worktrees(id).exists() || layout.run_logs(id).exists();
+    if !taken(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or(base)
+}
+
+/// `YYYYMMDD-HHMMSS` for a Unix time, in UTC (civil-from-days, H. Hinnant's algorithm).
+fn utc_stamp(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `path` relative to `root` with `/` separators, when it lies inside it.
+fn relative_to(path: &Path, root: &Path) -> Option<String> {
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let rel: PathBuf = path.strip_prefix(&root).ok()?.to_path_buf();
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// A git command that failed where it should not: the environment is broken (or git is
+/// missing).
+pub(crate) fn git_error(err: GitError) -> TeamsError {
+    let missing = err.is_missing_git();
+    let error = TeamsError::environment("a git command failed").with_source(err);
+    if missing {
+        error.with_hint("install git 2.20 or newer; `teams doctor` checks it")
+    } else {
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_branch_friendly() {
+        assert_eq!(project_slug("MyApp"), "myapp");
+        assert_eq!(project_slug("  Todo list: v2!! "), "todo-list-v2");
+        assert_eq!(project_slug("日本"), "project");
+        assert_eq!(project_slug(&"a".repeat(60)).len(), 40);
+    }
+
+    #[test]
+    fn utc_stamps() {
+        assert_eq!(utc_stamp(0), "19700101-000000");
+        // 2026-11-21 14:30:12 UTC.
+        assert_eq!(utc_stamp(1_795_271_412), "20261121-143012");
+        // A leap day.
+        assert_eq!(utc_stamp(951_782_400), "20000229-000000");
+    }
+}

@@ -1,0 +1,399 @@
+//! One unit's worker: plans the unit if it needs a plan, then runs its pending stories one after
+//! another through the pushback rule (`story.rs`), on its own thread, in its own worktree.
+//!
+//! Workers own nothing shared. They read the run's settings, work in their worktree, and report
+//! everything through [`WorkerMsg`]s; the dispatcher owns `prd.json`, the progress file and the
+//! reporters. A worker runs blocking git commands, so it lives on a blocking thread and drives
+//! its agents (which are async) through the runtime handle.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::agent::{AgentEvent, FailureClass, Invocation, Role};
+use crate::config::PlannerMode;
+use crate::error::TeamsError;
+use crate::git::{Checkout, GitError};
+use crate::prd::{Story, StoryId, StoryResult};
+use crate::roles::{PlannerContext, PromptTemplates, StoryBrief};
+use crate::supervisor::{CancelHandle, StopRequest};
+
+use super::driver::{AgentCall, AgentReply, AgentSet, SimWork};
+use super::events::EventKind;
+use super::layout::AgentFileName;
+use super::messages::{ProgressEntry, WorkerEnd, WorkerMsg};
+use super::settings::RunSettings;
+use super::setup::RunGit;
+use super::unit::Unit;
+
+/// What every worker of a run shares, read-only (plus the run-wide cancel handle and the lock
+/// that serialises worktree creation and removal).
+pub struct RunShared {
+    pub git: RunGit,
+    pub settings: RunSettings,
+    pub templates: PromptTemplates,
+    pub agents: AgentSet,
+    pub project: String,
+    pub project_description: String,
+    pub cancel: CancelHandle,
+    /// Set when the budget is reached: no new attempt starts, running agents finish.
+    pub budget_stop: AtomicBool,
+    pub worktree_lock: Mutex<()>,
+}
+
+/// Why a worker stopped before finishing its unit.
+pub(super) enum Stop {
+    Interrupted,
+    Fatal(TeamsError),
+}
+
+/// One unit's worker.
+pub struct UnitWorker {
+    pub(super) shared: Arc<RunShared>,
+    pub(super) unit: Unit,
+    pub(super) branch: String,
+    pub(super) checkout: Checkout,
+    pub(super) tx: mpsc::UnboundedSender<WorkerMsg>,
+    pub(super) rt: tokio::runtime::Handle,
+}
+
+/// What an agent call is for, to name its files and events.
+pub(super) struct CallInfo<'a> {
+    pub role: Role,
+    pub story: Option<&'a Story>,
+    pub attempt: u32,
+    pub reask: bool,
+}
+
+impl UnitWorker {
+    pub fn new(
+        shared: Arc<RunShared>,
+        unit: Unit,
+        branch: String,
+        worktree: &Path,
+        tx: mpsc::UnboundedSender<WorkerMsg>,
+        rt: tokio::runtime::Handle,
+    ) -> UnitWorker {
+        let checkout = Checkout::new(shared.git.repo.git(), worktree);
+        UnitWorker {
+            shared,
+            unit,
+            branch,
+            checkout,
+            tx,
+            rt,
+        }
+    }
+
+    /// Works on the unit to the end and reports how it ended. Runs on a blocking thread.
+    pub fn run(mut self) {
+        let end = match self.work() {
+            Ok(()) => WorkerEnd::Done,
+            Err(Stop::Interrupted) => WorkerEnd::Interrupted,
+            Err(Stop::Fatal(err)) => WorkerEnd::Fatal(err),
+        };
+        let _ = self.tx.send(WorkerMsg::Finished {
+            unit: self.unit.id.clone(),
+            end,
+        });
+    }
+
+    fn work(&mut self) -> Result<(), Stop> {
+        let plan = self.plan()?;
+        let mut handoffs: Vec<(String, String)> = Vec::new();
+        let stories: Vec<Story> = self.unit.pending_stories().cloned().collect();
+        for story in &stories {
+            self.check_cancel()?;
+            if let Some(handoff) = self.run_story(story, plan.as_deref(), &handoffs)? {
+                handoffs.push((story.id.to_string(), handoff));
+            }
+        }
+        Ok(())
+    }
+
+    /// The unit's plan: the plan file of a planned unit, or a new one from the planner when the
+    /// unit needs one (spec §4.4). A planner that fails only costs the plan: building goes on.
+    fn plan(&mut self) -> Result<Option<String>, Stop> {
+        let path = self.shared.git.layout.plan(&self.unit.id);
+        if self.unit.planned {
+            match std::fs::read_to_string(&path) {
+                Ok(plan) => return Ok(Some(plan)),
+                Err(_) => self.warn(format!(
+                    "{} is marked planned but {} is missing; planning it again",
+                    self.unit.id,
+                    path.display()
+                )),
+            }
+        }
+        let pending: Vec<Story> = self.unit.pending_stories().cloned().collect();
+        let mode = self.shared.settings.planner;
+        let wanted = self.unit.planned || crate::roles::needs_planner(mode, &self.unit.stories);
+        if pending.is_empty() || mode == PlannerMode::Never || !wanted {
+            return Ok(None);
+        }
+        let briefs: Vec<StoryBrief<'_>> = self.unit.stories.iter().map(brief).collect();
+        let prompt = self.shared.templates.planner(&PlannerContext {
+            project: &self.shared.project,
+            project_description: &self.shared.project_description,
+            unit_id: self.unit.id.as_str(),
+            unit_title: &self.unit.title,
+            unit_description: &self.unit.description,
+            stories: briefs,
+        });
+        let start = self.head()?;
+        let stories = self.unit.stories.clone();
+        let title = self.unit.title.clone();
+        let info = CallInfo {
+            role: Role::Planner,
+            story: None,
+            attempt: 1,
+            reask: false,
+        };
+        let sim = SimWork::Plan {
+            title: &title,
+            stories: &stories,
+        };
+        let reply = self.call_agent(&info, prompt, self.checkout.path().to_path_buf(), sim)?;
+        // A planner only writes its plan; anything it changed in the worktree is discarded.
+        self.checkout.force_branch_to(&self.branch, &start).map_err(git_stop)?;
+        let plan = match (&reply.failure, reply.final_text) {
+            (None, Some(text)) => text,
+            (failure, _) => {
+                let why = failure
+                    .as_ref()
+                    .map_or("it gave no plan".to_owned(), |f| f.describe("planner"));
+                self.warn(format!(
+                    "{}: planning failed ({why}); building without a plan",
+                    self.unit.id
+                ));
+                return Ok(None);
+            }
+        };
+        let saved = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &plan));
+        match saved {
+            Ok(()) => {
+                let _ = self.tx.send(WorkerMsg::Planned {
+                    unit: self.unit.id.clone(),
+                });
+            }
+            Err(err) => self.warn(format!("failed to save {}: {err}", path.display())),
+        }
+        Ok(Some(plan))
+    }
+
+    /// Runs one agent call: resolves the role's agent, reports its start and end, waits out
+    /// usage limits (not counted, spec §4.3), and turns setup failures into a fatal stop.
+    pub(super) fn call_agent(
+        &mut self,
+        info: &CallInfo<'_>,
+        prompt: String,
+        dir: std::path::PathBuf,
+        sim: SimWork<'_>,
+    ) -> Result<AgentReply, Stop> {
+        let agent = self
+            .shared
+            .agents
+            .resolve(info.role, &self.unit)
+            .map_err(|err| Stop::Fatal(TeamsError::usage(err.to_string())))?;
+        let subject = info
+            .story
+            .map_or(self.unit.id.as_str(), |s| s.id.as_str())
+            .to_owned();
+        let files = self.shared.git.layout.agent_files(
+            &self.shared.git.run_id,
+            &self.unit.id,
+            &AgentFileName {
+                subject: &subject,
+                role: info.role,
+                attempt: info.attempt,
+                reask: info.reask,
+            },
+        );
+        let mut invocation =
+            Invocation::new(info.role, prompt, files.prompt, &dir, self.shared.git.repo.root());
+        invocation.run_id = Some(self.shared.git.run_id.clone());
+        invocation.unit_id = Some(self.unit.id.to_string());
+        invocation.story_id = info.story.map(|s| s.id.to_string());
+        invocation.attempt = Some(info.attempt);
+        invocation.model = agent.model.clone();
+        invocation.reasoning = agent.reasoning.clone();
+        let call = AgentCall {
+            invocation,
+            transcript: files.log,
+            sim,
+            sim_delay: self.shared.settings.sim_delay,
+        };
+        let story_id = info.story.map(|s| s.id.clone());
+        let mut backoff = self.shared.settings.backoff;
+        loop {
+            self.check_cancel()?;
+            self.event(EventKind::AgentStarted {
+                unit: self.unit.id.clone(),
+                story: story_id.clone(),
+                role: info.role,
+                attempt: info.attempt,
+                backend: agent.backend.clone(),
+                model: agent.model.clone(),
+            });
+            let tx = self.tx.clone();
+            let unit = self.unit.id.clone();
+            let role = info.role;
+            let activity_story = story_id.clone();
+            let on_event = move |event: &AgentEvent| {
+                if let AgentEvent::ToolUse { name } = event {
+                    let _ = tx.send(WorkerMsg::Event(EventKind::AgentActivity {
+                        unit: unit.clone(),
+                        story: activity_story.clone(),
+                        role,
+                        activity: name.clone(),
+                    }));
+                }
+            };
+            let cancel = self.shared.cancel.clone();
+            let reply = self.rt.block_on(agent.run(
+                AgentCall {
+                    invocation: call.invocation.clone(),
+                    transcript: call.transcript.clone(),
+                    sim: reborrow(&call.sim),
+                    sim_delay: call.sim_delay,
+                },
+                cancel,
+                on_event,
+            ));
+            self.event(EventKind::AgentFinished {
+                unit: self.unit.id.clone(),
+                story: story_id.clone(),
+                role: info.role,
+                attempt: info.attempt,
+                duration: reply.duration,
+                cost_usd: reply.cost_usd,
+                failure: reply
+                    .failure
+                    .as_ref()
+                    .map(|f| f.describe(info.role.as_str())),
+            });
+            match &reply.failure {
+                Some(FailureClass::Cancelled) => return Err(Stop::Interrupted),
+                Some(failure @ (FailureClass::NotLoggedIn { .. } | FailureClass::NotInstalled { .. })) => {
+                    let mut error = TeamsError::environment(format!(
+                        "{} ({} backend)",
+                        failure.describe(info.role.as_str()),
+                        agent.backend
+                    ));
+                    if let Some(hint) = agent.setup_hint(failure) {
+                        error = error.with_hint(hint);
+                    }
+                    return Err(Stop::Fatal(
+                        error.with_hint("`teams doctor` checks every backend the roles use"),
+                    ));
+                }
+                Some(FailureClass::UsageLimit { resets_at, .. }) => {
+                    let wait = resets_at
+                        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
+                        .unwrap_or(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(3600));
+                    self.warn(format!(
+                        "{} hit a usage or rate limit; waiting {} s before trying again (the attempt is not counted)",
+                        agent.backend,
+                        wait.as_secs()
+                    ));
+                    self.sleep_unless_cancelled(wait)?;
+                }
+                _ => return Ok(reply),
+            }
+        }
+    }
+
+    /// Sends a story's result and waits until the dispatcher has written it.
+    pub(super) fn record(
+        &self,
+        story: &StoryId,
+        result: StoryResult,
+        entry: Option<ProgressEntry>,
+    ) -> Result<(), Stop> {
+        let (ack, done) = oneshot::channel();
+        let msg = WorkerMsg::StoryRecord {
+            unit: self.unit.id.clone(),
+            story: story.clone(),
+            result,
+            entry,
+            ack,
+        };
+        if self.tx.send(msg).is_err() || done.blocking_recv().is_err() {
+            // The dispatcher is gone: the run is ending.
+            return Err(Stop::Interrupted);
+        }
+        Ok(())
+    }
+
+    pub(super) fn event(&self, kind: EventKind) {
+        let _ = self.tx.send(WorkerMsg::Event(kind));
+    }
+
+    pub(super) fn warn(&self, message: String) {
+        self.event(EventKind::Warning { message });
+    }
+
+    pub(super) fn check_cancel(&self) -> Result<(), Stop> {
+        let budget = self.shared.budget_stop.load(Ordering::SeqCst);
+        if self.shared.cancel.request() == StopRequest::None && !budget {
+            Ok(())
+        } else {
+            Err(Stop::Interrupted)
+        }
+    }
+
+    fn sleep_unless_cancelled(&self, wait: Duration) -> Result<(), Stop> {
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            self.check_cancel()?;
+            let step = (until - Instant::now()).min(Duration::from_millis(100));
+            std::thread::sleep(step);
+        }
+        self.check_cancel()
+    }
+
+    pub(super) fn head(&self) -> Result<crate::git::Sha, Stop> {
+        self.checkout
+            .head()
+            .map_err(git_stop)?
+            .ok_or_else(|| Stop::Fatal(TeamsError::internal("the unit worktree has no commit")))
+    }
+}
+
+/// A git failure inside a worker: the repository is in a state `teams` did not expect, which no
+/// agent can fix, so the run stops and says which command failed.
+pub(super) fn git_stop(err: GitError) -> Stop {
+    Stop::Fatal(super::setup::git_error(err))
+}
+
+pub(super) fn brief(story: &Story) -> StoryBrief<'_> {
+    StoryBrief {
+        id: story.id.as_str(),
+        title: &story.title,
+        description: &story.description,
+        acceptance_criteria: &story.acceptance_criteria,
+    }
+}
+
+fn reborrow<'a>(sim: &'a SimWork<'_>) -> SimWork<'a> {
+    match sim {
+        SimWork::Plan { title, stories } => SimWork::Plan { title, stories },
+        SimWork::Build {
+            story,
+            attempt,
+            checkout,
+        } => SimWork::Build {
+            story,
+            attempt: *attempt,
+            checkout,
+        },
+        SimWork::Validate { story } => SimWork::Validate { story },
+    }
+}
