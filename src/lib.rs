@@ -16,6 +16,7 @@ pub mod json;
 pub mod logging;
 pub mod plan;
 pub mod prd;
+pub mod roles;
 pub mod run;
 pub mod supervisor;
 pub mod ui;
