@@ -15,7 +15,9 @@
 //! The prompt contract for users is in `docs/prompts.md`.
 
 mod handoff;
+mod planner;
 mod verdict;
 
 pub use handoff::{Handoff, parse_handoff};
+pub use planner::{needs_planner, plan_section};
 pub use verdict::{CriterionResult, Verdict, VerdictError, parse_verdict};
