@@ -16,8 +16,16 @@
 
 mod handoff;
 mod planner;
+mod prompts;
+mod template;
 mod verdict;
 
 pub use handoff::{Handoff, parse_handoff};
 pub use planner::{needs_planner, plan_section};
+pub use prompts::{
+    BUILDER_PLACEHOLDERS, BuilderContext, MERGER_PLACEHOLDERS, MergerContext, PLANNER_PLACEHOLDERS,
+    PlannerContext, PromptError, PromptPaths, PromptRole, PromptSource, PromptTemplates,
+    StoryBrief, VALIDATOR_PLACEHOLDERS, ValidatorContext, builtin_text, placeholders,
+};
+pub use template::{TemplateError, TemplateProblem};
 pub use verdict::{CriterionResult, Verdict, VerdictError, parse_verdict};
