@@ -164,3 +164,12 @@ impl From<crate::config::ConfigError> for TeamsError {
         error.with_source(err)
     }
 }
+
+/// A prompt override is part of the project's configuration, so a bad one is a usage error.
+impl From<crate::roles::PromptError> for TeamsError {
+    fn from(err: crate::roles::PromptError) -> Self {
+        TeamsError::usage(err.to_string())
+            .with_hint(err.hint())
+            .with_source(err)
+    }
+}

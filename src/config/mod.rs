@@ -27,6 +27,8 @@ mod value;
 mod tests;
 
 pub use duration::{Duration, DurationError};
+/// Typo suggestions, shared with the prompt templates' placeholder check.
+pub(crate) use error::suggest;
 pub use error::{ConfigError, Location};
 pub use overrides::ConfigOverrides;
 pub use resolve::{CONFIG_FILE_NAME, ConfigFile, DEFAULT_TOML, starter_toml};
