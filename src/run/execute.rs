@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Config, Role as SettingsRole};
+use crate::config::Config;
 use crate::doctor::{CheckStatus, check_run_backends};
 use crate::error::{Result, TeamsError};
 use crate::git::GitRunner;
@@ -58,12 +58,7 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
     } = request;
     let units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
     let (run_git, warnings) = prepare(git, doc.prd(), doc.path())?;
-    let templates = PromptTemplates::load(run_git.repo.root(), &prompt_paths(&config))
-        .map_err(|err| {
-            TeamsError::usage(err.to_string())
-                .with_source(err)
-                .with_hint("fix the prompt file, or remove it to use the built-in prompt")
-        })?;
+    let templates = PromptTemplates::load(run_git.repo.root(), &PromptPaths::from_config(&config))?;
     let agents = AgentSet::new(&config);
     let simulated = agents.all_simulated(&units);
     if !simulated {
@@ -129,16 +124,6 @@ fn select_units(all: Vec<Unit>, only: &[UnitId]) -> Result<Vec<Unit>> {
         }
     }
     Ok(all.into_iter().filter(|u| wanted.contains(&u.id)).collect())
-}
-
-fn prompt_paths(config: &Config) -> PromptPaths {
-    let path = |role| config.role(role).prompt.as_ref().map(|p| p.value.clone());
-    PromptPaths {
-        planner: path(SettingsRole::Planner),
-        builder: path(SettingsRole::Builder),
-        validator: path(SettingsRole::Validator),
-        merger: path(SettingsRole::Merger),
-    }
 }
 
 /// Every agent CLI the run uses must be installed and logged in before the first story
