@@ -16,6 +16,7 @@ pub mod json;
 pub mod logging;
 pub mod plan;
 pub mod prd;
+pub mod report;
 pub mod run;
 pub mod supervisor;
 pub mod ui;
