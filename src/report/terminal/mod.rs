@@ -3,7 +3,7 @@
 //!
 //! On a terminal it draws (indicatif rows redrawn on the loop's tick); in CI or through a pipe it
 //! prints plain lines, so logs read top to bottom; with `--quiet` it prints only warnings. The
-//! text itself comes from [`format`], which is pure and snapshot-tested.
+//! text itself comes from [`format`](mod@format), which is pure and snapshot-tested.
 
 pub mod format;
 mod progress;

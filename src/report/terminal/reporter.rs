@@ -44,6 +44,8 @@ pub struct TerminalReporter {
     live: LiveState,
     /// When the run started, on our clock (from the first event's elapsed time).
     started: Option<Instant>,
+    /// The elapsed time of the latest event, so our clock never shows less than the loop's.
+    latest: Duration,
     /// `Some` in progress mode only.
     bars: Option<Bars>,
 }
@@ -73,6 +75,7 @@ impl TerminalReporter {
             err,
             live: LiveState::default(),
             started: None,
+            latest: Duration::ZERO,
             bars: (mode == TerminalMode::Progress).then(|| Bars::new(target)),
         }
     }
@@ -103,7 +106,9 @@ impl TerminalReporter {
 
     /// Time since the run started, by our clock.
     fn now(&self) -> Duration {
-        self.started.map_or(Duration::ZERO, |s| s.elapsed())
+        self.started
+            .map_or(Duration::ZERO, |s| s.elapsed())
+            .max(self.latest)
     }
 
     fn redraw(&mut self) {
@@ -157,12 +162,12 @@ impl Reporter for TerminalReporter {
         if self.started.is_none() {
             self.started = Instant::now().checked_sub(event.elapsed);
         }
+        self.latest = self.latest.max(event.elapsed);
         self.live.apply(event);
         let finished = matches!(event.kind, EventKind::RunFinished { .. });
-        if finished {
-            // The summary replaces the rows rather than being printed above them.
-            self.clear_rows()?;
-        }
+        // The summary replaces the rows rather than being printed above them; it is printed
+        // even if clearing failed, and the first error is returned.
+        let cleared = if finished { self.clear_rows() } else { Ok(()) };
         let printed = match self.text_for(event) {
             Some(text) => self.print(&text),
             None => Ok(()),
@@ -170,7 +175,7 @@ impl Reporter for TerminalReporter {
         if !finished {
             self.redraw();
         }
-        printed
+        cleared.and(printed)
     }
 
     fn tick(&mut self) -> io::Result<()> {
