@@ -17,6 +17,7 @@ pub mod json;
 pub mod logging;
 pub mod plan;
 pub mod prd;
+pub mod report;
 pub mod roles;
 pub mod run;
 pub mod sim;

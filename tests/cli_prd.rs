@@ -381,6 +381,8 @@ fn help_lists_only_working_commands_and_completions_generate() {
     assert_eq!(
         commands,
         [
+            "run",
+            "demo",
             "validate",
             "status",
             "config",

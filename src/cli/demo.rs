@@ -64,7 +64,7 @@ pub fn cmd_demo(ui: &mut Ui, global: &GlobalArgs, args: DemoArgs) -> Result<i32>
         env,
         home: None,
     };
-    let summary = super::run::run_with_reporters(ui, request, global.json)?;
+    let summary = super::run::run_with_reporters(ui, request, repo.clone(), global.json)?;
     if !global.json {
         ui.status(&what_to_look_at(&repo, &summary))
             .map_err(write_error)?;

@@ -75,17 +75,25 @@ pub fn cmd_run(ui: &mut Ui, global: &GlobalArgs, args: RunArgs) -> Result<i32> {
         env,
         home: std::env::var_os("HOME").map(PathBuf::from),
     };
-    let summary = run_with_reporters(ui, request, ctx.json)?;
+    let summary = run_with_reporters(ui, request, ctx.repo_root.clone(), ctx.json)?;
     Ok(exit_code(&summary))
 }
 
 /// Runs the loop with the terminal reporter (and the JSON-lines output for `--json`), then prints
 /// the summary. Shared with `teams demo`.
-pub(super) fn run_with_reporters(ui: &mut Ui, request: RunRequest, json: bool) -> Result<RunSummary> {
-    let mut sink = super::reporting::CliSink::new(ui, json);
+pub(super) fn run_with_reporters(
+    ui: &mut Ui,
+    request: RunRequest,
+    repo_root: std::path::PathBuf,
+    json: bool,
+) -> Result<RunSummary> {
+    let mut sink = super::reporting::CliSink::new(ui, repo_root, json);
     let result = execute(request, &mut sink);
-    sink.finish();
+    let problems = sink.finish();
     drop(sink);
+    for problem in problems {
+        let _ = ui.warn(&problem);
+    }
     let summary = result?;
     super::reporting::print_summary(ui, &summary, json)?;
     Ok(summary)
