@@ -69,9 +69,15 @@ pub fn create_demo_repo(parent: &Path) -> Result<PathBuf, DemoError> {
         std::fs::write(&path, text).map_err(|source| DemoError::Write { path, source })?;
     }
     let repo = Repo::open(&dir)?;
-    repo.git().run(["add", "prd.json", "teams.toml", "README.md"])?;
     repo.git()
-        .run(["commit", "--quiet", "--no-verify", "-m", "Greeter: the PRD (teams demo)"])?;
+        .run(["add", "prd.json", "teams.toml", "README.md"])?;
+    repo.git().run([
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        "Greeter: the PRD (teams demo)",
+    ])?;
     Ok(dir)
 }
 

@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::agent::{
-    AgentEvent, Backend, CommandSpec, LoginCheck, LoginStatus, OutputParser,
-    ProbeOutput, StdinInput, command_backends, credentials_status, resolve_backend,
+    AgentEvent, Backend, CommandSpec, LoginCheck, LoginStatus, OutputParser, ProbeOutput,
+    StdinInput, command_backends, credentials_status, resolve_backend,
 };
 use crate::config::{BackendName, BuiltinBackend, Config, ConfigOverrides, Role};
 use crate::supervisor::{CancelHandle, SuperviseOptions, supervise};

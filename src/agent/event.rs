@@ -110,9 +110,9 @@ impl FailureClass {
             FailureClass::WallTimeout { after_secs } => {
                 format!("the {agent} timed out after {after_secs} s and was stopped")
             }
-            FailureClass::IdleTimeout { after_secs } => format!(
-                "the {agent} printed nothing for {after_secs} s and was stopped"
-            ),
+            FailureClass::IdleTimeout { after_secs } => {
+                format!("the {agent} printed nothing for {after_secs} s and was stopped")
+            }
             FailureClass::Crashed {
                 exit_code,
                 signal,

@@ -50,10 +50,14 @@ pub fn cmd_demo(ui: &mut Ui, global: &GlobalArgs, args: DemoArgs) -> Result<i32>
     let doc = PrdDocument::load(repo.join("prd.json"))
         .map_err(|err| TeamsError::internal(format!("the demo PRD does not load: {err}")))?;
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let config = Config::load(&repo, env.iter().cloned(), &ConfigOverrides {
-        backend: Some("sim".to_owned()),
-        ..ConfigOverrides::default()
-    })?;
+    let config = Config::load(
+        &repo,
+        env.iter().cloned(),
+        &ConfigOverrides {
+            backend: Some("sim".to_owned()),
+            ..ConfigOverrides::default()
+        },
+    )?;
     let mut settings = RunSettings::from_config(&config);
     settings.sim_delay = Duration::from_millis(args.agent_ms);
     let request = RunRequest {

@@ -35,7 +35,7 @@ impl CliSink {
         let stderr = anstream::AutoStream::new(std::io::stderr(), choice);
         let mut reporters = FanOut::new().with(TerminalReporter::new(
             mode,
-            ui.styles().clone(),
+            *ui.styles(),
             Box::new(stderr),
         ));
         if json {

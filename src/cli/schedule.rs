@@ -18,9 +18,10 @@ struct Schedule<'a> {
 }
 
 pub fn print_schedule(ui: &mut Ui, prd: &Prd, json: bool) -> Result<i32> {
-    let waves = crate::plan::waves(prd).map_err(|err| TeamsError::invalid_input(err.to_string()))?;
-    let critical =
-        crate::plan::critical_path(prd).map_err(|err| TeamsError::invalid_input(err.to_string()))?;
+    let waves =
+        crate::plan::waves(prd).map_err(|err| TeamsError::invalid_input(err.to_string()))?;
+    let critical = crate::plan::critical_path(prd)
+        .map_err(|err| TeamsError::invalid_input(err.to_string()))?;
     let pending = prd
         .epics
         .iter()
@@ -44,7 +45,12 @@ pub fn print_schedule(ui: &mut Ui, prd: &Prd, json: bool) -> Result<i32> {
     Ok(crate::exit_code::SUCCESS)
 }
 
-fn format_schedule(prd: &Prd, waves: &[Vec<EpicId>], critical: &[EpicId], pending: usize) -> String {
+fn format_schedule(
+    prd: &Prd,
+    waves: &[Vec<EpicId>],
+    critical: &[EpicId],
+    pending: usize,
+) -> String {
     use crate::helpers::plural;
     let mut out = format!(
         "dry run: nothing is started; {} to build\n",

@@ -69,7 +69,8 @@ impl Checkout {
     /// commit. For `auto_commit`, which the user opted into.
     pub fn commit_all(&self, message: &str) -> Result<Sha, GitError> {
         self.git.run(["add", "-A"])?;
-        self.git.run(["commit", "--quiet", "--no-verify", "-m", message])?;
+        self.git
+            .run(["commit", "--quiet", "--no-verify", "-m", message])?;
         self.head()?.ok_or_else(|| GitError::Failed {
             args: "rev-parse HEAD".into(),
             dir: self.path().to_path_buf(),
@@ -81,7 +82,8 @@ impl Checkout {
     /// Puts the working tree and index back to `commit` exactly: tracked changes reverted,
     /// untracked files removed (ignored ones kept, so build caches survive).
     pub fn reset_hard(&self, commit: &Sha) -> Result<(), GitError> {
-        self.git.run(["reset", "--quiet", "--hard", commit.as_str()])?;
+        self.git
+            .run(["reset", "--quiet", "--hard", commit.as_str()])?;
         self.git.run(["clean", "--quiet", "-fd"])?;
         Ok(())
     }

@@ -12,7 +12,11 @@ impl Repo {
     pub fn commits_between(&self, from: &Sha, to: &Sha) -> Result<Vec<Sha>, GitError> {
         let range = format!("{}..{}", from.as_str(), to.as_str());
         let out = self.git().run(["rev-list", "--reverse", &range])?;
-        Ok(out.lines().filter(|l| !l.is_empty()).map(Sha::new).collect())
+        Ok(out
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(Sha::new)
+            .collect())
     }
 
     /// Paths changed between two commits (renames reported as delete + add, so both names show).

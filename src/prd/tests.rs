@@ -628,6 +628,10 @@ fn ids_that_cannot_be_branch_or_file_names_are_rejected() {
     .expect_err("bad ids");
     let problems: Vec<String> = err.problems().iter().map(|p| p.to_string()).collect();
     assert_eq!(problems.len(), 2, "{problems:#?}");
-    assert!(problems[0].starts_with("1:35: epics[0].id: ID `E/1` cannot be used"), "{}", problems[0]);
+    assert!(
+        problems[0].starts_with("1:35: epics[0].id: ID `E/1` cannot be used"),
+        "{}",
+        problems[0]
+    );
     assert!(problems[1].contains("epics[0].userStories[0].id: ID `..` cannot be used"));
 }

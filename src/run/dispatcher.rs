@@ -139,7 +139,8 @@ impl<'a> Dispatcher<'a> {
                     Readiness::Blocked(reason) => {
                         let id = self.units[i].id.clone();
                         self.set_status(&id, EpicStatus::Blocked, Some(reason.clone()));
-                        self.slots.insert(id.clone(), Slot::Done(EpicStatus::Blocked));
+                        self.slots
+                            .insert(id.clone(), Slot::Done(EpicStatus::Blocked));
                         self.emit(EventKind::UnitFinished {
                             unit: id,
                             status: EpicStatus::Blocked,
@@ -489,11 +490,9 @@ impl<'a> Dispatcher<'a> {
                 message: message.clone(),
             });
             if self.fatal.is_none() {
-                self.fatal = Some(
-                    TeamsError::environment(message)
-                        .with_source(err)
-                        .with_hint("check the disk and the file's permissions; `teams run` again continues"),
-                );
+                self.fatal = Some(TeamsError::environment(message).with_source(err).with_hint(
+                    "check the disk and the file's permissions; `teams run` again continues",
+                ));
                 self.shared.cancel.interrupt();
             }
         }

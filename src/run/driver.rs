@@ -60,7 +60,13 @@ impl AgentSet {
         let mut names: Vec<String> = Vec::new();
         let roles = [Role::Planner, Role::Builder, Role::Validator, Role::Merger];
         for role in roles {
-            names.push(self.config.role(settings_role(role)).backend.value.to_string());
+            names.push(
+                self.config
+                    .role(settings_role(role))
+                    .backend
+                    .value
+                    .to_string(),
+            );
         }
         names.extend(units.iter().filter_map(|u| u.backend.clone()));
         names.sort();
@@ -114,14 +120,19 @@ impl AgentSet {
 
 /// What the `sim` agent should do; ignored by real agents, which read the prompt.
 pub enum SimWork<'a> {
-    Plan { title: &'a str, stories: &'a [Story] },
+    Plan {
+        title: &'a str,
+        stories: &'a [Story],
+    },
     /// `checkout` carries the repository's git settings (the commit identity).
     Build {
         story: &'a Story,
         attempt: u32,
         checkout: &'a Checkout,
     },
-    Validate { story: &'a Story },
+    Validate {
+        story: &'a Story,
+    },
 }
 
 /// One agent call.

@@ -43,7 +43,9 @@ pub fn execute(request: RunRequest, sink: &mut dyn EventSink) -> Result<RunSumma
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|err| TeamsError::internal("failed to start the async runtime").with_source(err))?;
+        .map_err(|err| {
+            TeamsError::internal("failed to start the async runtime").with_source(err)
+        })?;
     runtime.block_on(execute_async(request, sink))
 }
 
@@ -62,7 +64,15 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
     let agents = AgentSet::new(&config);
     let simulated = agents.all_simulated(&units);
     if !simulated {
-        preflight(&config, &agents, &units, run_git.repo.root(), &env, home.as_deref()).await?;
+        preflight(
+            &config,
+            &agents,
+            &units,
+            run_git.repo.root(),
+            &env,
+            home.as_deref(),
+        )
+        .await?;
     }
     let todo: Vec<&Unit> = units
         .iter()

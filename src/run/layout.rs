@@ -149,7 +149,14 @@ mod tests {
             files.prompt,
             Path::new("/r/.teams/logs/run1/EPIC-1/US-1.validator.2.prompt.md")
         );
-        let reask = layout.agent_files("run1", &unit, &AgentFileName { reask: true, ..name });
+        let reask = layout.agent_files(
+            "run1",
+            &unit,
+            &AgentFileName {
+                reask: true,
+                ..name
+            },
+        );
         assert_eq!(
             reask.log,
             Path::new("/r/.teams/logs/run1/EPIC-1/US-1.validator.2.reask.log")

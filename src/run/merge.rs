@@ -83,7 +83,11 @@ pub fn merge_branch(
     if files.is_empty() {
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        return Ok(MergeOutcome::Failed(if stderr.is_empty() { stdout } else { stderr }));
+        return Ok(MergeOutcome::Failed(if stderr.is_empty() {
+            stdout
+        } else {
+            stderr
+        }));
     }
     Ok(MergeOutcome::Conflict(files))
 }
@@ -101,9 +105,10 @@ pub enum LandOutcome {
 /// way); elsewhere the ref is moved only if it still points where it did.
 pub fn land(git: &RunGit) -> Result<LandOutcome, GitError> {
     let repo = &git.repo;
-    let Some(integration) = repo.resolve(&format!("refs/heads/{}", git.integration_branch))?
-    else {
-        return Ok(LandOutcome::Skipped("the integration branch is gone".into()));
+    let Some(integration) = repo.resolve(&format!("refs/heads/{}", git.integration_branch))? else {
+        return Ok(LandOutcome::Skipped(
+            "the integration branch is gone".into(),
+        ));
     };
     let Some(base) = repo.resolve(&format!("refs/heads/{}", git.base))? else {
         return Ok(LandOutcome::Skipped(format!("`{}` is gone", git.base)));

@@ -9,7 +9,12 @@ use super::messages::ProgressEntry;
 use super::unit::UnitId;
 
 /// Appends one entry to the progress file, creating it with a title when it is new.
-pub fn append(path: &Path, run_id: &str, unit: &UnitId, entry: &ProgressEntry) -> std::io::Result<()> {
+pub fn append(
+    path: &Path,
+    run_id: &str,
+    unit: &UnitId,
+    entry: &ProgressEntry,
+) -> std::io::Result<()> {
     let new = !path.exists();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -42,7 +47,12 @@ pub fn format_entry(run_id: &str, unit: &UnitId, entry: &ProgressEntry) -> Strin
     }
     if !entry.files.is_empty() {
         const SHOWN: usize = 20;
-        let mut files: Vec<String> = entry.files.iter().take(SHOWN).map(|f| format!("`{f}`")).collect();
+        let mut files: Vec<String> = entry
+            .files
+            .iter()
+            .take(SHOWN)
+            .map(|f| format!("`{f}`"))
+            .collect();
         if entry.files.len() > SHOWN {
             files.push(format!("and {} more", entry.files.len() - SHOWN));
         }

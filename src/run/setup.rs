@@ -56,7 +56,10 @@ pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Ve
     let (base, base_sha) = resolve_base(&repo, prd)?;
     let prefix = format!("teams/{}", project_slug(&prd.project));
     let integration_branch = format!("{prefix}/main");
-    if !repo.is_valid_branch_name(&integration_branch).map_err(git_error)? {
+    if !repo
+        .is_valid_branch_name(&integration_branch)
+        .map_err(git_error)?
+    {
         return Err(TeamsError::invalid_input(format!(
             "the project name {:?} does not make a valid branch name `{integration_branch}`",
             prd.project
@@ -113,7 +116,9 @@ fn open_repo(git: GitRunner) -> Result<Repo> {
             "the repository at {} has no commits yet",
             repo.root().display()
         ))
-        .with_hint("make a first commit (`git commit --allow-empty -m init`); worktrees start from it"));
+        .with_hint(
+            "make a first commit (`git commit --allow-empty -m init`); worktrees start from it",
+        ));
     }
     Ok(repo)
 }
@@ -208,7 +213,10 @@ pub fn project_slug(project: &str) -> String {
 /// A run ID from the UTC time (`20261121-143012`), made unique against existing run directories.
 /// `__TEAMS_RUN_ID` fixes it, for tests that need to know the paths in advance.
 fn new_run_id(layout: &Layout) -> String {
-    if let Some(id) = std::env::var("__TEAMS_RUN_ID").ok().filter(|v| !v.is_empty()) {
+    if let Some(id) = std::env::var("__TEAMS_RUN_ID")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         return id;
     }
     let secs = SystemTime::now()

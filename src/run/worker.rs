@@ -158,7 +158,9 @@ impl UnitWorker {
         };
         let reply = self.call_agent(&info, prompt, self.checkout.path().to_path_buf(), sim)?;
         // A planner only writes its plan; anything it changed in the worktree is discarded.
-        self.checkout.force_branch_to(&self.branch, &start).map_err(git_stop)?;
+        self.checkout
+            .force_branch_to(&self.branch, &start)
+            .map_err(git_stop)?;
         let plan = match (&reply.failure, reply.final_text) {
             (None, Some(text)) => text,
             (failure, _) => {
@@ -215,8 +217,13 @@ impl UnitWorker {
                 reask: info.reask,
             },
         );
-        let mut invocation =
-            Invocation::new(info.role, prompt, files.prompt, &dir, self.shared.git.repo.root());
+        let mut invocation = Invocation::new(
+            info.role,
+            prompt,
+            files.prompt,
+            &dir,
+            self.shared.git.repo.root(),
+        );
         invocation.run_id = Some(self.shared.git.run_id.clone());
         invocation.unit_id = Some(self.unit.id.to_string());
         invocation.story_id = info.story.map(|s| s.id.to_string());
@@ -280,7 +287,10 @@ impl UnitWorker {
             });
             match &reply.failure {
                 Some(FailureClass::Cancelled) => return Err(Stop::Interrupted),
-                Some(failure @ (FailureClass::NotLoggedIn { .. } | FailureClass::NotInstalled { .. })) => {
+                Some(
+                    failure
+                    @ (FailureClass::NotLoggedIn { .. } | FailureClass::NotInstalled { .. }),
+                ) => {
                     let mut error = TeamsError::environment(format!(
                         "{} ({} backend)",
                         failure.describe(info.role.as_str()),

@@ -132,7 +132,10 @@ fn progress_mode_prints_milestones_only_and_survives_a_full_run() {
     );
     assert!(text.contains("EPIC-X0 blocked"), "{text}");
     assert!(text.ends_with("EPIC-X0 blocked\n"), "{text}");
-    assert!(!text.contains("DONE:"), "the summary is the CLI's to print: {text}");
+    assert!(
+        !text.contains("DONE:"),
+        "the summary is the CLI's to print: {text}"
+    );
 }
 
 #[test]
