@@ -383,6 +383,7 @@ fn help_lists_only_working_commands_and_completions_generate() {
         [
             "run",
             "demo",
+            "reset",
             "validate",
             "status",
             "config",

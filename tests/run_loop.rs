@@ -364,6 +364,28 @@ fn two_failures_reset_the_story_keep_the_attempts_and_block_dependents() {
     let again = p.run(&[]);
     assert_eq!(again.status.code(), Some(10));
     assert_eq!(p.records().len(), before);
+
+    // `teams reset` is the explicit retry: the story runs again from a clean slate.
+    let reset = p.env.teams().args(["reset", "US-1"]).output().unwrap();
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset.stderr));
+    let s = p.story("US-1");
+    assert!(
+        s.get("attempts").is_none() && s["failureReason"].is_null(),
+        "{s}"
+    );
+    assert_eq!(p.epic("EPIC-1")["status"], "pending");
+    let third = p.run(&[]);
+    assert_eq!(third.status.code(), Some(10));
+    assert_eq!(p.prompts("builder", "US-1").len(), 4);
+    assert_eq!(p.story("US-1")["attempts"], 2);
+    let unknown = p
+        .env
+        .teams()
+        .args(["reset", "US-9", "US-1"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no epic or story `US-9`"));
 }
 
 /// One builder misbehaviour, repeated on both attempts (each attempt's steps from `builder`, so

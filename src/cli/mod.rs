@@ -10,6 +10,7 @@ mod output;
 mod prd_input;
 mod render;
 mod reporting;
+mod reset;
 mod run;
 mod schedule;
 mod status;
@@ -72,6 +73,7 @@ pub struct GlobalArgs {
 pub enum Command {
     Run(run::RunArgs),
     Demo(demo::DemoArgs),
+    Reset(reset::ResetArgs),
     Validate(validate::ValidateArgs),
     Status(status::StatusArgs),
     Config(config::ConfigArgs),
@@ -115,6 +117,7 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::cmd_run(ui, &cli.global, args),
         Command::Demo(args) => demo::cmd_demo(ui, &cli.global, args),
+        Command::Reset(args) => reset::cmd_reset(ui, &cli.global, args),
         Command::Validate(args) => validate::cmd_validate(ui, &cli.global, args),
         Command::Status(args) => status::cmd_status(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),

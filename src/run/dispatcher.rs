@@ -105,6 +105,12 @@ impl<'a> Dispatcher<'a> {
         let (tx, mut rx) = mpsc::unbounded_channel::<WorkerMsg>();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        // Installed once, before any agent starts, so no Ctrl-C between two polls is lost and the
+        // default "die at once" never applies while agents run.
+        let mut interrupts =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(
+                |err| TeamsError::internal("failed to install the Ctrl-C handler").with_source(err),
+            )?;
         let mut ctrl_c_count = 0u32;
         loop {
             self.start_ready(&tx)?;
@@ -116,7 +122,7 @@ impl<'a> Dispatcher<'a> {
                     Some(msg) => self.handle(msg),
                     None => break,
                 },
-                _ = tokio::signal::ctrl_c() => {
+                _ = interrupts.recv() => {
                     ctrl_c_count += 1;
                     self.begin_interrupt(ctrl_c_count);
                 }
@@ -279,6 +285,7 @@ impl<'a> Dispatcher<'a> {
                 match end {
                     WorkerEnd::Done => self.finish_unit(&unit),
                     WorkerEnd::Interrupted => {
+                        self.remove_unit_worktree(&unit);
                         self.set_status(&unit, EpicStatus::Pending, None);
                         self.slots.insert(unit, Slot::Stopped);
                     }
