@@ -651,3 +651,27 @@ fn a_planner_writes_the_plan_and_builders_get_their_section() {
     let first = &p.prompts("builder", "US-1")[0];
     assert!(first.contains("PLAN-FOR-US-1") && !first.contains("PLAN-FOR-US-2"));
 }
+
+#[test]
+fn land_fast_forwards_the_base_and_keeps_the_recorded_results() {
+    let p = Project::new(
+        two_epics(),
+        &format!("{NO_PLANNER}backend = \"sim\"\n"),
+        Script::default(),
+    );
+    let out = p.run(&["--land"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("landed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        p.git(&["rev-parse", "main"]),
+        p.git(&["rev-parse", "teams/proj/main"])
+    );
+    // The checkout moved with its branch; the results teams wrote are still there.
+    assert!(p.env.repo().join("sim/US-3.txt").exists());
+    assert_eq!(p.git(&["status", "--porcelain"]), "M prd.json");
+    assert_eq!(p.story("US-3")["passes"], true);
+}
