@@ -233,19 +233,11 @@ fn new_run_id(layout: &Layout) -> String {
         .unwrap_or(base)
 }
 
-/// `YYYYMMDD-HHMMSS` for a Unix time, in UTC (civil-from-days, H. Hinnant's algorithm).
+/// `YYYYMMDD-HHMMSS` for a Unix time, in UTC.
 fn utc_stamp(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::agent::reset_time::civil_from_days(days);
     format!(
         "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
         rem / 3600,
