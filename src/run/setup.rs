@@ -66,8 +66,9 @@ pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Ve
         ))
         .with_hint("use letters, digits and dashes in `project` in prd.json"));
     }
-    ensure_integration_branch(&repo, &integration_branch, &base, &base_sha)?;
     let layout = Layout::new(repo.root());
+    release_integration_checkout(&repo, &layout, &integration_branch, &base)?;
+    ensure_integration_branch(&repo, &integration_branch, &base, &base_sha)?;
     layout.ensure().map_err(|err| {
         TeamsError::environment(format!("failed to create {}", layout.dir().display()))
             .with_source(err)
@@ -157,6 +158,45 @@ fn resolve_base(repo: &Repo, prd: &Prd) -> Result<(String, Sha)> {
     }
 }
 
+/// Merges check the integration branch out in a worktree of teams' own, which git refuses while
+/// another worktree has it checked out; and moving a branch that is checked out would change that
+/// checkout under the user's feet. A clean leftover from an earlier run's merges is removed; any
+/// other checkout of the branch (the user's own, or one with uncommitted work) is refused.
+fn release_integration_checkout(
+    repo: &Repo,
+    layout: &Layout,
+    name: &str,
+    base: &str,
+) -> Result<()> {
+    let manager = WorktreeManager::new(repo.git().clone());
+    let list = manager.list().map_err(git_error)?;
+    let Some(old) = list.iter().find(|w| w.branch.as_deref() == Some(name)) else {
+        return Ok(());
+    };
+    if old.prunable || !old.path.exists() {
+        return manager.prune().map_err(git_error);
+    }
+    let ours = old.path.starts_with(layout.dir().join("worktrees"));
+    if ours && manager.remove(&old.path, false).is_ok() {
+        return Ok(());
+    }
+    let path = old.path.display();
+    let error = TeamsError::environment(format!(
+        "the integration branch `{name}` is checked out at {path}"
+    ));
+    let is_main = old.path.canonicalize().ok() == repo.root().canonicalize().ok();
+    Err(if is_main {
+        let target = if base == name { "<branch>" } else { base };
+        error.with_hint(format!(
+            "teams merges into it in a worktree of its own: switch to another branch first (`git switch {target}`), then run again"
+        ))
+    } else {
+        error.with_hint(format!(
+            "teams merges into it in a worktree of its own: commit or discard the work there and remove it (`git worktree remove {path}`), then run again"
+        ))
+    })
+}
+
 /// Creates `teams/<slug>/main` from the base, or reuses it when it already contains the base. An
 /// integration branch that was landed and then left behind by the base is fast-forwarded (nothing
 /// on it is lost); one that diverged from the base is left alone and reported.
@@ -169,6 +209,14 @@ fn ensure_integration_branch(repo: &Repo, name: &str, base: &str, base_sha: &Sha
     };
     let Some(tip) = existing else {
         return repo.create_branch(name, base_sha).map_err(|err| {
+            if let Some(other) = blocking_branch(repo, name) {
+                return TeamsError::environment(format!(
+                    "the integration branch `{name}` cannot be created: the branch `{other}` exists"
+                ))
+                .with_hint(format!(
+                    "git cannot hold both; rename that branch (`git branch -m {other} <new-name>`) or change `project` in the PRD"
+                ));
+            }
             TeamsError::environment(format!("failed to create the integration branch `{name}`"))
                 .with_source(err)
                 .with_hint(format!(
@@ -189,6 +237,28 @@ fn ensure_integration_branch(repo: &Repo, name: &str, base: &str, base_sha: &Sha
     .with_hint(format!(
         "bring them together first, e.g. `git switch {name} && git merge {base}`, then run again"
     )))
+}
+
+/// The existing branch that keeps `name` from being created, if that is why it cannot be: git
+/// cannot hold a branch `a/b` beside a branch `a/b/c`, in either direction.
+pub(crate) fn blocking_branch(repo: &Repo, name: &str) -> Option<String> {
+    let parents = name
+        .match_indices('/')
+        .map(|(i, _)| &name[..i])
+        .find(|parent| repo.branch_exists(parent).unwrap_or(false));
+    if let Some(parent) = parents {
+        return Some(parent.to_owned());
+    }
+    let prefix = format!("refs/heads/{name}/");
+    repo.git()
+        .run([
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname:short)",
+            prefix.as_str(),
+        ])
+        .ok()
+        .filter(|child| !child.is_empty())
 }
 
 /// The project name as a branch-name component: lowercase letters, digits and single dashes.

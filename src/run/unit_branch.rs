@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::error::{Result, TeamsError};
 use crate::git::WorktreeError;
 
-use super::setup::{RunGit, git_error};
+use super::setup::{RunGit, blocking_branch, git_error};
 
 /// Creates or updates `branch` and checks it out at `worktree`.
 pub fn prepare_unit_worktree(git: &RunGit, branch: &str, worktree: &Path) -> Result<()> {
@@ -33,6 +33,14 @@ pub fn prepare_unit_worktree(git: &RunGit, branch: &str, worktree: &Path) -> Res
     release_old_checkout(git, branch)?;
     match existing {
         None => repo.create_branch(branch, &integration).map_err(|err| {
+            if let Some(other) = blocking_branch(repo, branch) {
+                return TeamsError::environment(format!(
+                    "the unit branch `{branch}` cannot be created: the branch `{other}` exists"
+                ))
+                .with_hint(format!(
+                    "git cannot hold both; rename that branch (`git branch -m {other} <new-name>`) or delete it"
+                ));
+            }
             TeamsError::environment(format!("failed to create the unit branch `{branch}`"))
                 .with_source(err)
                 .with_hint(format!(
