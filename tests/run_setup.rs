@@ -510,6 +510,9 @@ fn an_agent_cli_that_is_not_logged_in() {
     ");
     assert!(err.contains("claude login"), "{err}");
     before.assert_unchanged(&env, &prd);
+    // The CLIs are checked before anything is created: no `.teams/`, no branch.
+    assert!(!env.repo().join(".teams").exists());
+    assert_eq!(git(&env, &["branch", "--list", "teams/*"]), "");
     // Only checks ran: no agent was given a prompt.
     let calls = teams_fake_agent::read_invocations(&record).unwrap_or_default();
     assert!(

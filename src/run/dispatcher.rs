@@ -113,7 +113,7 @@ impl<'a> Dispatcher<'a> {
             )?;
         let mut ctrl_c_count = 0u32;
         loop {
-            self.start_ready(&tx)?;
+            self.start_ready(&tx);
             if self.running == 0 {
                 break;
             }
@@ -134,7 +134,7 @@ impl<'a> Dispatcher<'a> {
 
     /// Starts every unit that is ready, up to the parallel limit, and blocks the ones whose
     /// dependencies did not complete. Repeats until nothing changes, so blocking cascades.
-    fn start_ready(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) -> Result<()> {
+    fn start_ready(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
         loop {
             let mut changed = false;
             for i in 0..self.units.len() {
@@ -155,14 +155,19 @@ impl<'a> Dispatcher<'a> {
                         changed = true;
                     }
                     Readiness::Ready if self.may_start() => {
-                        self.start(i, tx)?;
+                        if let Err(err) = self.start(i, tx) {
+                            // Units already running are stopped, not abandoned: the loop waits
+                            // for their workers before reporting the error.
+                            self.fatal = Some(err);
+                            self.shared.cancel.interrupt();
+                        }
                         changed = true;
                     }
                     Readiness::Ready | Readiness::Waiting => {}
                 }
             }
             if !changed {
-                return Ok(());
+                return;
             }
         }
     }

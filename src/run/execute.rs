@@ -59,21 +59,14 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         home,
     } = request;
     let units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
-    let (run_git, warnings) = prepare(git, doc.prd(), doc.path())?;
-    let templates = PromptTemplates::load(run_git.repo.root(), &PromptPaths::from_config(&config))?;
     let agents = AgentSet::new(&config);
     let simulated = agents.all_simulated(&units);
+    // The agent CLIs are checked before anything is created, so a refused run leaves no trace.
     if !simulated {
-        preflight(
-            &config,
-            &agents,
-            &units,
-            run_git.repo.root(),
-            &env,
-            home.as_deref(),
-        )
-        .await?;
+        preflight(&config, &agents, &units, git.dir(), &env, home.as_deref()).await?;
     }
+    let (run_git, warnings) = prepare(git, doc.prd(), doc.path())?;
+    let templates = PromptTemplates::load(run_git.repo.root(), &PromptPaths::from_config(&config))?;
     let todo: Vec<&Unit> = units
         .iter()
         .filter(|u| u.status != crate::prd::EpicStatus::Completed)
