@@ -33,11 +33,8 @@ impl CliSink {
             anstream::ColorChoice::Never
         };
         let stderr = anstream::AutoStream::new(std::io::stderr(), choice);
-        let mut reporters = FanOut::new().with(TerminalReporter::new(
-            mode,
-            ui.styles().clone(),
-            Box::new(stderr),
-        ));
+        let mut reporters =
+            FanOut::new().with(TerminalReporter::new(mode, *ui.styles(), Box::new(stderr)));
         if json {
             reporters.push(Box::new(JsonLinesReporter::new(std::io::stdout())));
         }
