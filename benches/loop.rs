@@ -22,13 +22,18 @@
 //! per-unit cost: unit branch, worktree, merge). Marginal cost per attempt = (overhead(6×3) −
 //! overhead(1×1)) / 17.
 //!
+//! CPU: user + system time of teams and all its descendants (`RUSAGE_CHILDREN`), which moves much
+//! less than wall time when other work shares the machine; for the fake it includes the fakes'
+//! own CPU.
+//!
 //! Then one more 6×3 run per backend with `GIT_TRACE2_EVENT` set profiles the git processes: how
 //! many teams starts per attempt, by subcommand, and how long each ran inside git (trace2's
 //! `t_abs`, which excludes fork/exec). `cmd_ancestry` tells teams' git processes from the fake's.
 //!
 //! Run: `cargo bench --bench loop` (builds the fake agent in release mode if it is missing).
 //! `TEAMS_BENCH_RUNS=N` changes the number of timed runs per row (default 5); `TEAMS_BENCH_BIN=PATH`
-//! measures another `teams` binary (e.g. a copy taken before a change) with the same harness.
+//! measures another `teams` binary (e.g. a copy taken before a change) with the same harness;
+//! `TEAMS_BENCH_AB=PATH` adds interleaved runs of that binary against this one on the 6×3 PRD.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,6 +86,8 @@ struct RunFigures {
     /// When teams was started and when it exited, in Unix milliseconds (to line up with the record).
     spawned_ms: u64,
     exited_ms: u64,
+    /// User + system CPU of teams and every process under it (git, and the fake agents).
+    cpu: Duration,
 }
 
 impl RunFigures {
@@ -157,20 +164,38 @@ fn main() {
     ];
     let mut medians: BTreeMap<(String, &'static str), RunFigures> = BTreeMap::new();
     println!(
-        "{:<12} {:>5} {:>9} {:>11} {:>10} {:>9} {:>22}",
-        "backend", "shape", "attempts", "wall", "agents", "probes", "overhead/attempt"
+        "{:<12} {:>5} {:>9} {:>11} {:>10} {:>9} {:>13} {:>34}",
+        "backend",
+        "shape",
+        "attempts",
+        "wall",
+        "agents",
+        "probes",
+        "CPU/attempt",
+        "overhead/attempt (wall - agents)"
     );
     for backend in [Backend::Fake, Backend::Sim] {
         for shape in shapes {
             let template = make_template(&env, shape);
             let mut figures: Vec<RunFigures> = (0..=runs)
-                .map(|i| run_once(&env, &template, shape, backend, &format!("{i}"), false).0)
+                .map(|i| {
+                    run_once(
+                        &env,
+                        &env.teams,
+                        &template,
+                        shape,
+                        backend,
+                        &format!("{i}"),
+                        false,
+                    )
+                    .0
+                })
                 .skip(1)
                 .collect();
             figures.sort_by_key(RunFigures::per_attempt);
             let median = figures[figures.len() / 2].clone();
             println!(
-                "{:<12} {:>5} {:>9} {:>11} {:>10} {:>9} {:>8} (min {}, max {})",
+                "{:<12} {:>5} {:>9} {:>11} {:>10} {:>9} {:>13} {:>10} (min {}, max {})",
                 backend.name(),
                 shape.label(),
                 median.attempts,
@@ -181,6 +206,7 @@ fn main() {
                 } else {
                     "-".to_owned()
                 },
+                ms(median.cpu / median.attempts.max(1) as u32),
                 ms(median.per_attempt()),
                 msf(figures[0].per_attempt()),
                 msf(figures[figures.len() - 1].per_attempt()),
@@ -197,19 +223,22 @@ fn main() {
         let marginal = many.overhead().saturating_sub(one.overhead()) / 17;
         let fixed = one.overhead().saturating_sub(marginal);
         let per_unit = many.overhead().saturating_sub(flat.overhead()) / 5;
+        let cpu_marginal = many.cpu.saturating_sub(one.cpu) / 17;
         println!(
-            "  {:<12} marginal per attempt {}  fixed per run {}  extra per unit {}",
+            "  {:<12} marginal per attempt {}  fixed per run {}  extra per unit {}  marginal CPU per attempt {}",
             backend.name(),
             ms(marginal),
             ms(fixed),
-            ms(per_unit)
+            ms(per_unit),
+            ms(cpu_marginal)
         );
     }
 
     let shape = shapes[1];
     for backend in [Backend::Fake, Backend::Sim] {
         let template = make_template(&env, shape);
-        let (figures, trace, record) = run_once(&env, &template, shape, backend, "trace", true);
+        let (figures, trace, record) =
+            run_once(&env, &env.teams, &template, shape, backend, "trace", true);
         println!(
             "\ngit processes of one {} {} run with GIT_TRACE2_EVENT (wall {}, {} attempts):",
             backend.name(),
@@ -217,12 +246,73 @@ fn main() {
             ms(figures.wall),
             figures.attempts
         );
-        print_git_profile(&trace, figures.attempts);
+        print_git_profile(&trace, figures.attempts, &process_name(&env.teams));
         if let Some(record) = record {
             print_gaps(&record, &figures);
         }
     }
+    if let Some(other) = std::env::var_os("TEAMS_BENCH_AB") {
+        compare(&env, Path::new(&other), shapes[1], runs);
+    }
     println!("\nload average after: {}", load_average());
+}
+
+/// Interleaved runs of another binary (A) and this one (B) on the same PRD, in ABBA order so a
+/// drift in the machine's load hits both alike: the medians and the median paired difference.
+fn compare(env: &Env, other: &Path, shape: Shape, runs: usize) {
+    let pairs = (runs * 2).max(4);
+    println!(
+        "\nA/B, {} {pairs} interleaved pairs: A = {}, B = {}",
+        shape.label(),
+        other.display(),
+        env.teams.display()
+    );
+    for backend in [Backend::Fake, Backend::Sim] {
+        let template = make_template(env, shape);
+        let one = |teams: &Path, tag: &str| {
+            run_once(env, teams, &template, shape, backend, tag, false)
+                .0
+                .per_attempt()
+                .as_secs_f64()
+                * 1000.0
+        };
+        one(other, "warm-a");
+        one(&env.teams, "warm-b");
+        let (mut a, mut b, mut diff) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..pairs {
+            let (x, y) = if i % 2 == 0 {
+                let x = one(other, "a");
+                (x, one(&env.teams, "b"))
+            } else {
+                let y = one(&env.teams, "b");
+                (one(other, "a"), y)
+            };
+            a.push(x);
+            b.push(y);
+            diff.push(y - x);
+        }
+        let med = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!(
+            "  {:<12} overhead/attempt: A median {:.2} ms, B median {:.2} ms, B - A median of pairs {:+.2} ms",
+            backend.name(),
+            med(a),
+            med(b),
+            med(diff)
+        );
+    }
+}
+
+/// The name the kernel gives a process running `path` (`/proc/<pid>/comm`: at most 15 bytes),
+/// which is how trace2's `cmd_ancestry` names git's parent.
+fn process_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.chars().take(15).collect()
 }
 
 fn load_average() -> String {
@@ -402,6 +492,7 @@ fn story_id(shape: Shape, epic: usize, story: usize) -> String {
 /// figures (plus the trace2 events and the fake's record when asked).
 fn run_once(
     env: &Env,
+    teams: &Path,
     template: &Path,
     shape: Shape,
     backend: Backend,
@@ -435,7 +526,7 @@ fn run_once(
     let _ = std::fs::remove_file(&record);
     let _ = std::fs::remove_file(&trace_file);
 
-    let mut cmd = Command::new(&env.teams);
+    let mut cmd = Command::new(teams);
     cmd.args(["-q", "run"])
         .current_dir(&repo)
         .stdin(Stdio::null())
@@ -452,11 +543,13 @@ fn run_once(
     if trace {
         cmd.env("GIT_TRACE2_EVENT", &trace_file);
     }
+    let cpu0 = children_cpu();
     let spawned_ms = unix_ms();
     let start = Instant::now();
     let out = cmd.output().expect("run teams");
     let wall = start.elapsed();
     let exited_ms = unix_ms();
+    let cpu = children_cpu().saturating_sub(cpu0);
     assert!(
         out.status.success(),
         "teams run failed ({}):\n{}\n{}",
@@ -481,6 +574,7 @@ fn run_once(
         attempts: shape.attempts(),
         spawned_ms,
         exited_ms,
+        cpu,
         ..RunFigures::default()
     };
     let invocations = if backend == Backend::Fake {
@@ -529,7 +623,7 @@ struct GitProcess {
 }
 
 /// Groups teams' own git processes by subcommand: count per attempt and time inside git.
-fn print_git_profile(trace: &str, attempts: usize) {
+fn print_git_profile(trace: &str, attempts: usize, teams_name: &str) {
     let mut by_sid: BTreeMap<String, GitProcess> = BTreeMap::new();
     for line in trace.lines() {
         let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -565,7 +659,7 @@ fn print_git_profile(trace: &str, attempts: usize) {
         if process.nested || process.parent == "git" {
             nested += 1;
             nested_s += process.t_abs;
-        } else if process.parent == "teams" {
+        } else if process.parent == teams_name {
             let slot = ours.entry(git_label(&process.argv)).or_default();
             slot.0 += 1;
             slot.1 += process.t_abs;
@@ -691,6 +785,17 @@ fn print_gaps(runs: &[teams_fake_agent::Invocation], figures: &RunFigures) {
         "    last validator end -> teams exited       {} ms",
         figures.exited_ms.saturating_sub(last)
     );
+}
+
+/// User + system CPU of this process's waited-for descendants so far.
+fn children_cpu() -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
+    let to = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(u64::try_from(t.tv_sec()).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec()).unwrap_or(0))
+    };
+    to(usage.user_time()) + to(usage.system_time())
 }
 
 fn unix_ms() -> u64 {
