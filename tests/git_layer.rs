@@ -176,3 +176,109 @@ fn a_repository_without_identity_commits_as_teams() {
         "Repo User"
     );
 }
+
+/// The text a validator reads is the stat, a blank line and the patch, exactly as two separate
+/// `git diff` calls gave it, for the shapes of change a builder makes (including an empty commit).
+#[test]
+fn the_review_diff_is_the_stat_a_blank_line_and_the_patch() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let mut commits = vec![repo.resolve("HEAD").unwrap().unwrap()];
+    let mut commit = |message: &str| {
+        git(&env, &env.repo(), &["add", "-A"]);
+        git(
+            &env,
+            &env.repo(),
+            &["commit", "-q", "--allow-empty", "-m", message],
+        );
+        commits.push(repo.resolve("HEAD").unwrap().unwrap());
+    };
+    env.write("src/lib.rs", "pub fn a() {}\n");
+    env.write("README.md", "test repo\nmore\n");
+    env.write("dir with space/é.txt", "x\n");
+    env.write("data.bin", [0u8, 1, 2, 255, 0, 7]);
+    commit("edits, a new file, a binary file, an odd path");
+    git(&env, &env.repo(), &["mv", "src/lib.rs", "src/main.rs"]);
+    commit("a rename");
+    commit("an empty commit");
+    let two_calls = |from: &teams::git::Sha, to: &teams::git::Sha| {
+        let stat = git_raw(
+            &env,
+            &["diff", "--stat", "--no-color", from.as_str(), to.as_str()],
+        );
+        let patch = git_raw(
+            &env,
+            &[
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                from.as_str(),
+                to.as_str(),
+            ],
+        );
+        format!("{stat}\n\n{patch}")
+    };
+    for (from, to) in [(0, 1), (1, 2), (2, 3), (0, 3), (1, 3)] {
+        let (from, to) = (&commits[from], &commits[to]);
+        assert_eq!(
+            repo.diff_for_review(from, to).unwrap(),
+            two_calls(from, to),
+            "{from}..{to}"
+        );
+    }
+    assert_eq!(
+        repo.diff_for_review(&commits[2], &commits[3]).unwrap(),
+        "\n\n"
+    );
+}
+
+/// `git` output with only the final newline removed (as `GitRunner::run` returns it).
+fn git_raw(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.command("git").args(args).output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    let mut text = String::from_utf8(out.stdout).unwrap();
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    text
+}
+
+/// One call answers what `head()` and `resolve("refs/heads/<branch>")` answer, also when the
+/// worktree is detached elsewhere or the branch does not exist.
+#[test]
+fn head_and_branch_tip_match_the_separate_questions() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let base = repo.resolve("HEAD").unwrap().unwrap();
+    repo.create_branch("teams/app/unit/E1", &base).unwrap();
+    let manager = WorktreeManager::new(repo.git().clone());
+    let path = env.root().join("wt");
+    manager.add(&path, "teams/app/unit/E1").unwrap();
+    let checkout = teams::git::Checkout::new(repo.git(), &path);
+    let separate = |branch: &str| {
+        (
+            checkout.head().unwrap(),
+            repo.resolve(&format!("refs/heads/{branch}")).unwrap(),
+        )
+    };
+    let both = checkout.head_and_branch_tip("teams/app/unit/E1").unwrap();
+    assert_eq!(both, (Some(base.clone()), Some(base.clone())));
+    assert_eq!(both, separate("teams/app/unit/E1"));
+
+    // A commit on the branch, then the worktree detached back at the base; a file named like a
+    // revision does not confuse it.
+    std::fs::write(path.join("HEAD"), "not a ref\n").unwrap();
+    git(&env, &path, &["add", "HEAD"]);
+    git(&env, &path, &["commit", "-q", "-m", "a file named HEAD"]);
+    let tip = repo.resolve("teams/app/unit/E1").unwrap().unwrap();
+    git(&env, &path, &["checkout", "-q", "--detach", base.as_str()]);
+    let both = checkout.head_and_branch_tip("teams/app/unit/E1").unwrap();
+    assert_eq!(both, (Some(base.clone()), Some(tip)));
+    assert_eq!(both, separate("teams/app/unit/E1"));
+
+    let missing = checkout.head_and_branch_tip("teams/app/unit/none").unwrap();
+    assert_eq!(missing, (Some(base), None));
+    assert_eq!(missing, separate("teams/app/unit/none"));
+}

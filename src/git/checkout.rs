@@ -42,6 +42,41 @@ impl Checkout {
         )))
     }
 
+    /// The commit checked out and the commit `branch` points at (each `None` when it does not
+    /// exist), as [`head`](Self::head) and [`Repo::resolve`](super::Repo::resolve) of
+    /// `refs/heads/<branch>` give them, but in one git process when both exist.
+    pub fn head_and_branch_tip(
+        &self,
+        branch: &str,
+    ) -> Result<(Option<Sha>, Option<Sha>), GitError> {
+        let tip_spec = format!("refs/heads/{branch}^{{commit}}");
+        let out = self.git.output(["rev-parse", "HEAD^{commit}", &tip_spec])?;
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut lines = text.lines();
+            if let (Some(head), Some(tip), None) = (lines.next(), lines.next(), lines.next())
+                && is_object_id(head)
+                && is_object_id(tip)
+            {
+                return Ok((Some(Sha::new(head)), Some(Sha::new(tip))));
+            }
+        }
+        // One of them is missing (or git printed something unexpected): ask one at a time.
+        let head = self.head()?;
+        let out = self.git.output([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &tip_spec,
+        ])?;
+        let tip = out
+            .status
+            .success()
+            .then(|| Sha::new(String::from_utf8_lossy(&out.stdout).trim().to_owned()));
+        Ok((head, tip))
+    }
+
     /// The branch checked out (`refs/heads/` stripped); `None` when HEAD is detached.
     pub fn branch(&self) -> Result<Option<String>, GitError> {
         let out = self
@@ -102,4 +137,9 @@ impl Checkout {
         self.git.run(["clean", "--quiet", "-fd"])?;
         Ok(())
     }
+}
+
+/// A full SHA-1 or SHA-256 object id in lowercase hex, as `rev-parse` prints one.
+fn is_object_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -36,16 +36,26 @@ impl Repo {
             .collect())
     }
 
-    /// `git diff --stat` followed by the full patch from `from` to `to`, as a validator reads it.
+    /// `git diff --stat` followed by the full patch from `from` to `to`, as a validator reads it:
+    /// the stat, a blank line, the patch.
+    ///
+    /// One git process: `--stat --patch` prints exactly that (the stat, a blank line, the patch),
+    /// except that it prints nothing at all for an empty diff, where the text has always been the
+    /// empty stat and patch around the blank line.
     pub fn diff_for_review(&self, from: &Sha, to: &Sha) -> Result<String, GitError> {
-        let range = [from.as_str(), to.as_str()];
-        let stat = self
-            .git()
-            .run(["diff", "--stat", "--no-color", range[0], range[1]])?;
-        let patch = self
-            .git()
-            .run(["diff", "--no-color", "--no-ext-diff", range[0], range[1]])?;
-        Ok(format!("{stat}\n\n{patch}"))
+        let text = self.git().run([
+            "diff",
+            "--stat",
+            "--patch",
+            "--no-color",
+            "--no-ext-diff",
+            from.as_str(),
+            to.as_str(),
+        ])?;
+        if text.is_empty() {
+            return Ok("\n\n".to_owned());
+        }
+        Ok(text)
     }
 
     /// Sets `name` (a full ref such as `refs/teams/failed/US-1/1`) to `commit`.

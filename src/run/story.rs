@@ -48,9 +48,15 @@ impl UnitWorker {
         let section = plan.and_then(|p| plan_section(p, story.id.as_str()));
         let mut attempts = story.attempts.min(max.saturating_sub(1));
         let mut feedback: Option<String> = None;
+        // The first attempt starts where the story does (nothing has run since `story_start` was
+        // read); a later one starts wherever the failed attempt left the worktree.
+        let mut known_start = Some(story_start.clone());
         while attempts < max {
             let n = attempts + 1;
-            let attempt_start = self.head()?;
+            let attempt_start = match known_start.take() {
+                Some(start) => start,
+                None => self.head()?,
+            };
             let built = self.build(
                 story,
                 n,
@@ -405,13 +411,10 @@ impl UnitWorker {
     /// A validator works in its own checkout, but git lets it move the unit branch from there;
     /// if it did, the branch is put back on the validated commit.
     fn ensure_branch_at(&self, commit: &Sha) -> Result<(), Stop> {
-        let tip = self
-            .shared
-            .git
-            .repo
-            .resolve(&format!("refs/heads/{}", self.branch))
+        let (head, tip) = self
+            .checkout
+            .head_and_branch_tip(&self.branch)
             .map_err(git_stop)?;
-        let head = self.checkout.head().map_err(git_stop)?;
         if tip.as_ref() != Some(commit) || head.as_ref() != Some(commit) {
             self.warn(format!(
                 "{} moved during validation; putting it back on {}",
@@ -435,10 +438,10 @@ impl UnitWorker {
         keep_commits: bool,
     ) -> Result<(), Stop> {
         let repo = &self.shared.git.repo;
-        let tip = repo
-            .resolve(&format!("refs/heads/{}", self.branch))
+        let (head, tip) = self
+            .checkout
+            .head_and_branch_tip(&self.branch)
             .map_err(git_stop)?;
-        let head = self.checkout.head().map_err(git_stop)?;
         // The builder's work is wherever the worktree's HEAD is (it may have left the branch).
         let work = head.or(tip.clone());
         if let Some(work) = work.as_ref().filter(|w| *w != attempt_start) {
