@@ -282,3 +282,25 @@ fn head_and_branch_tip_match_the_separate_questions() {
     assert_eq!(missing, (Some(base), None));
     assert_eq!(missing, separate("teams/app/unit/none"));
 }
+
+/// A builder may commit text in another encoding or a file name that is not UTF-8; the review
+/// diff and the changed-file list must still come back (lossily) instead of stopping the run.
+#[test]
+fn non_utf8_content_and_names_do_not_break_the_review() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let before = repo.resolve("HEAD").unwrap().unwrap();
+    env.write("latin1.txt", b"caf\xe9\n");
+    let odd = std::ffi::OsStr::from_bytes(b"na\xefve.txt");
+    std::fs::write(env.repo().join(odd), "x\n").unwrap();
+    git(&env, &env.repo(), &["add", "-A"]);
+    git(&env, &env.repo(), &["commit", "-q", "-m", "latin-1"]);
+    let after = repo.resolve("HEAD").unwrap().unwrap();
+    let diff = repo.diff_for_review(&before, &after).unwrap();
+    assert!(diff.contains("latin1.txt"), "{diff}");
+    let files = repo.changed_files(&before, &after).unwrap();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.contains(&"latin1.txt".to_owned()));
+}

@@ -21,7 +21,8 @@ impl Repo {
 
     /// Paths changed between two commits (renames reported as delete + add, so both names show).
     pub fn changed_files(&self, from: &Sha, to: &Sha) -> Result<Vec<String>, GitError> {
-        let out = self.git().run([
+        // Lossy: a file name in another encoding must not stop the run; protected names are ASCII.
+        let out = self.git().run_lossy([
             "diff",
             "--name-only",
             "--no-renames",
@@ -43,7 +44,7 @@ impl Repo {
     /// except that it prints nothing at all for an empty diff, where the text has always been the
     /// empty stat and patch around the blank line.
     pub fn diff_for_review(&self, from: &Sha, to: &Sha) -> Result<String, GitError> {
-        let text = self.git().run([
+        let text = self.git().run_lossy([
             "diff",
             "--stat",
             "--patch",

@@ -150,6 +150,30 @@ impl GitRunner {
         Ok(text)
     }
 
+    /// Like [`GitRunner::run`], but output that is not UTF-8 (a Latin-1 file in a diff, a file
+    /// name in another encoding) is kept with replacement characters instead of failing: for
+    /// text that is shown to people and agents, not parsed back into git.
+    pub fn run_lossy<I, S>(&self, args: I) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S> + Clone,
+        S: AsRef<OsStr>,
+    {
+        let output = self.output(args.clone())?;
+        if !output.status.success() {
+            return Err(GitError::Failed {
+                args: show_args(args),
+                dir: self.dir.clone(),
+                code: output.status.code(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            });
+        }
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        Ok(text)
+    }
+
     /// Runs git and reports only whether it exited 0 (for questions like `merge-base --is-ancestor`).
     pub fn succeeds<I, S>(&self, args: I) -> Result<bool, GitError>
     where
