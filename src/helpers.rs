@@ -9,6 +9,11 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// The width of the widest of `ids` (in bytes; IDs are ASCII), for an aligned ID column.
+pub fn column_width<'a>(ids: impl IntoIterator<Item = &'a str>) -> usize {
+    ids.into_iter().map(str::len).max().unwrap_or(0)
+}
+
 /// Cuts `text` to at most `max` characters, ending with `…` when cut; newlines become spaces.
 pub fn truncate(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -43,11 +43,17 @@ fn git(env: &TestEnv, args: &[&str]) -> String {
 }
 
 /// A repository on `main` with `prd.json` committed.
-fn repo_with_prd(env: &TestEnv) {
+fn repo_with_prd(env: &TestEnv) -> std::path::PathBuf {
+    repo_with_prd_text(env, PRD)
+}
+
+/// A repository on `main` with `doc` committed as `prd.json`; returns the PRD's path.
+fn repo_with_prd_text(env: &TestEnv, doc: &str) -> std::path::PathBuf {
     env.git_init();
-    env.write("prd.json", PRD);
+    let prd = env.write("prd.json", doc);
     git(env, &["add", "prd.json"]);
     git(env, &["commit", "-q", "-m", "the PRD"]);
+    prd
 }
 
 /// What of the user's must survive a refused run.
@@ -268,11 +274,8 @@ fn a_detached_head_is_no_base() {
 #[test]
 fn branch_name_names_a_missing_branch() {
     let env = TestEnv::new();
-    env.git_init();
     let doc = PRD.replacen('{', r#"{"branchName":"release","#, 1);
-    let prd = env.write("prd.json", &doc);
-    git(&env, &["add", "prd.json"]);
-    git(&env, &["commit", "-q", "-m", "the PRD"]);
+    let prd = repo_with_prd_text(&env, &doc);
     let before = UserState::capture(&env, &prd);
     let output = run_sim(&env);
     insta::assert_snapshot!(refused(&env, &output, 4), @"
@@ -401,11 +404,8 @@ fn the_integration_branch_diverged_from_the_base() {
 #[test]
 fn the_integration_branch_is_the_users_checkout() {
     let env = TestEnv::new();
-    env.git_init();
     let doc = PRD.replacen('{', r#"{"branchName":"main","#, 1);
-    let prd = env.write("prd.json", &doc);
-    git(&env, &["add", "prd.json"]);
-    git(&env, &["commit", "-q", "-m", "the PRD"]);
+    let prd = repo_with_prd_text(&env, &doc);
     // The integration branch is behind main (a run would fast-forward it) and the user has it
     // checked out: moving it would change their checkout, and no merge could check it out.
     git(&env, &["branch", "teams/demo-app/main"]);

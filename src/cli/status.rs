@@ -160,15 +160,9 @@ pub fn format_status(prd: &Prd, shown: &str, styles: &Styles) -> String {
         totals.failed,
         totals.pending,
     );
-    let id_width = prd
-        .epics
-        .iter()
-        .flat_map(|e| {
-            std::iter::once(e.id.as_str().len())
-                .chain(e.stories.iter().map(|s| s.id.as_str().len()))
-        })
-        .max()
-        .unwrap_or(0);
+    let id_width = crate::helpers::column_width(prd.epics.iter().flat_map(|e| {
+        std::iter::once(e.id.as_str()).chain(e.stories.iter().map(|s| s.id.as_str()))
+    }));
     for epic in &prd.epics {
         out.push('\n');
         out.push_str(&epic_line(epic, id_width, styles));

@@ -48,7 +48,6 @@ pub(super) struct Dispatcher<'a> {
     pub simulated: bool,
     slots: BTreeMap<UnitId, Slot>,
     costs: BTreeMap<UnitId, f64>,
-    running: usize,
     interrupted: bool,
     budget_reached: bool,
     fatal: Option<TeamsError>,
@@ -83,7 +82,6 @@ impl<'a> Dispatcher<'a> {
             simulated,
             slots,
             costs: BTreeMap::new(),
-            running: 0,
             interrupted: false,
             budget_reached: false,
             fatal: None,
@@ -114,7 +112,7 @@ impl<'a> Dispatcher<'a> {
         let mut ctrl_c_count = 0u32;
         loop {
             self.start_ready(&tx);
-            if self.running == 0 {
+            if self.running() == 0 {
                 break;
             }
             tokio::select! {
@@ -172,11 +170,15 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
+    fn running(&self) -> usize {
+        self.slots.values().filter(|s| **s == Slot::Running).count()
+    }
+
     fn may_start(&self) -> bool {
         !self.interrupted
             && !self.budget_reached
             && self.fatal.is_none()
-            && self.running < self.shared.settings.parallel as usize
+            && self.running() < self.shared.settings.parallel as usize
     }
 
     fn readiness(&self, unit: &Unit) -> Readiness {
@@ -231,7 +233,6 @@ impl<'a> Dispatcher<'a> {
             worktree: worktree.clone(),
         });
         self.slots.insert(unit.id.clone(), Slot::Running);
-        self.running += 1;
         let worker = UnitWorker::new(
             self.shared.clone(),
             unit,
@@ -286,7 +287,6 @@ impl<'a> Dispatcher<'a> {
                 let _ = ack.send(());
             }
             WorkerMsg::Finished { unit, end } => {
-                self.running -= 1;
                 match end {
                     WorkerEnd::Done => self.finish_unit(&unit),
                     WorkerEnd::Interrupted => {

@@ -171,7 +171,7 @@ impl RoleAgent {
     /// Runs the call to its end. `on_event` sees every normalised event of a real agent.
     pub async fn run(
         &self,
-        call: AgentCall<'_>,
+        call: &AgentCall<'_>,
         cancel: crate::supervisor::CancelHandle,
         on_event: impl FnMut(&AgentEvent),
     ) -> AgentReply {
@@ -182,7 +182,7 @@ impl RoleAgent {
                     backend.as_ref(),
                     &call.invocation,
                     self.limits,
-                    Some(call.transcript),
+                    Some(call.transcript.clone()),
                     cancel,
                     on_event,
                 )
@@ -198,12 +198,12 @@ impl RoleAgent {
                 if !call.sim_delay.is_zero() {
                     tokio::time::sleep(call.sim_delay).await;
                 }
-                let reply = run_sim(&call);
+                let reply = run_sim(call);
                 let text = match &reply {
                     Ok(text) => text.clone(),
                     Err(err) => format!("simulation failed: {err}"),
                 };
-                write_sim_transcript(&call, &text);
+                write_sim_transcript(call, &text);
                 match reply {
                     Ok(text) => AgentReply {
                         final_text: Some(text),

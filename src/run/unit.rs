@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::prd::{Epic, EpicStatus, Prd, Story, StoryId};
+use crate::prd::{Epic, EpicStatus, Prd, Story};
 
 /// A unit's ID: the epic's (or todo's) ID, unique across the PRD.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -93,10 +93,6 @@ impl Unit {
     /// does not spend money repeating the same failure.
     pub fn pending_stories(&self) -> impl Iterator<Item = &Story> {
         self.stories.iter().filter(|s| story_is_pending(s))
-    }
-
-    pub fn story(&self, id: &StoryId) -> Option<&Story> {
-        self.stories.iter().find(|s| &s.id == id)
     }
 }
 

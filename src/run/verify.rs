@@ -219,10 +219,7 @@ async fn run_check(
             let secs = timeout.map_or(0, |t| t.as_secs());
             Err((format!("timed out after {secs} s"), String::new()))
         }
-        Some((Ok(status), output)) if status.success() => {
-            let _ = output;
-            Ok(())
-        }
+        Some((Ok(status), _)) if status.success() => Ok(()),
         Some((Ok(status), output)) => {
             let shown = match status.code() {
                 Some(code) => format!("exit code {code}"),

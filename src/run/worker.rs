@@ -263,16 +263,7 @@ impl UnitWorker {
                 }
             };
             let cancel = self.shared.cancel.clone();
-            let reply = self.rt.block_on(agent.run(
-                AgentCall {
-                    invocation: call.invocation.clone(),
-                    transcript: call.transcript.clone(),
-                    sim: reborrow(&call.sim),
-                    sim_delay: call.sim_delay,
-                },
-                cancel,
-                on_event,
-            ));
+            let reply = self.rt.block_on(agent.run(&call, cancel, on_event));
             self.event(EventKind::AgentFinished {
                 unit: self.unit.id.clone(),
                 story: story_id.clone(),
@@ -389,21 +380,5 @@ pub(super) fn brief(story: &Story) -> StoryBrief<'_> {
         title: &story.title,
         description: &story.description,
         acceptance_criteria: &story.acceptance_criteria,
-    }
-}
-
-fn reborrow<'a>(sim: &'a SimWork<'_>) -> SimWork<'a> {
-    match sim {
-        SimWork::Plan { title, stories } => SimWork::Plan { title, stories },
-        SimWork::Build {
-            story,
-            attempt,
-            checkout,
-        } => SimWork::Build {
-            story,
-            attempt: *attempt,
-            checkout,
-        },
-        SimWork::Validate { story } => SimWork::Validate { story },
     }
 }

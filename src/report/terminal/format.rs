@@ -317,15 +317,9 @@ pub fn summary(summary: &RunSummary, styles: &Styles) -> String {
     }
     out.push('\n');
 
-    let id_width = summary
-        .units
-        .iter()
-        .flat_map(|u| {
-            std::iter::once(u.id.as_str().len())
-                .chain(u.stories.iter().map(|s| s.id.as_str().len()))
-        })
-        .max()
-        .unwrap_or(0);
+    let id_width = crate::helpers::column_width(summary.units.iter().flat_map(|u| {
+        std::iter::once(u.id.as_str()).chain(u.stories.iter().map(|s| s.id.as_str()))
+    }));
     for unit in &summary.units {
         out.push('\n');
         unit_lines(&mut out, unit, id_width, summary.simulated, styles);
