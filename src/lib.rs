@@ -21,5 +21,6 @@ pub mod report;
 pub mod roles;
 pub mod run;
 pub mod sim;
+pub mod store;
 pub mod supervisor;
 pub mod ui;

@@ -1,0 +1,421 @@
+//! The store's transitions. Each public method is one transaction, committed (and with
+//! `synchronous=FULL`, on disk) when it returns: the dispatcher calls it before the step it
+//! records is allowed to go on.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, now_ms};
+
+/// A new run and everything it will work on.
+pub struct NewRun<'a> {
+    pub id: &'a str,
+    pub base: &'a str,
+    pub integration_branch: &'a str,
+    pub prd_path: &'a str,
+    pub settings_json: &'a str,
+    pub pid: u32,
+    pub units: Vec<NewUnit<'a>>,
+}
+
+pub struct NewUnit<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub status: &'a str,
+    pub planned: bool,
+    pub stories: Vec<NewStory<'a>>,
+}
+
+pub struct NewStory<'a> {
+    pub id: &'a str,
+    /// pending | passed | failed, as `prd.json` says when the run starts.
+    pub status: &'a str,
+    pub attempts: u32,
+    pub commit_sha: Option<&'a str>,
+    pub failure_reason: Option<&'a str>,
+}
+
+/// An agent about to start.
+pub struct AttemptStart<'a> {
+    pub run_id: &'a str,
+    pub unit_id: &'a str,
+    pub story_id: Option<&'a str>,
+    pub role: &'a str,
+    pub attempt: u32,
+    pub reask: bool,
+    pub backend: &'a str,
+    pub model: Option<&'a str>,
+    pub start_sha: Option<&'a str>,
+}
+
+/// How an agent process ended.
+#[derive(Debug, Clone, Default)]
+pub struct AgentEnd {
+    pub exit_code: Option<i32>,
+    pub failure: Option<String>,
+    pub cost_usd: Option<f64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub session_id: Option<String>,
+    /// Set for a validator: its verdict (`pass`/`fail`) and feedback.
+    pub verdict: Option<String>,
+    pub feedback: Option<String>,
+}
+
+/// The decision on one build attempt (recorded on the builder's row).
+pub struct AttemptDecision<'a> {
+    pub attempt_id: i64,
+    pub result_sha: Option<&'a str>,
+    pub passed: bool,
+    pub feedback: Option<&'a str>,
+}
+
+impl Store {
+    /// Records a new run with its units and stories (one transaction).
+    pub fn create_run(&mut self, run: &NewRun<'_>) -> Result<(), StoreError> {
+        let now = now_ms();
+        let path = self.path.clone();
+        let e = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute(
+            "INSERT INTO runs (id, status, base, integration_branch, prd_path, settings, pid, started_at, updated_at)
+             VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![run.id, run.base, run.integration_branch, run.prd_path, run.settings_json, run.pid, now],
+        )
+        .map_err(e)?;
+        for (position, unit) in run.units.iter().enumerate() {
+            insert_unit(&tx, run.id, position, unit).map_err(e)?;
+        }
+        tx.commit().map_err(e)
+    }
+
+    /// Adds units (or stories of known units) that `prd.json` gained since the run started.
+    pub fn add_units(&mut self, run_id: &str, units: &[NewUnit<'_>]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let e = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(e)?;
+        let base: i64 = tx
+            .query_row(
+                "SELECT coalesce(max(position) + 1, 0) FROM units WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        for (i, unit) in units.iter().enumerate() {
+            insert_unit(&tx, run_id, base as usize + i, unit).map_err(e)?;
+        }
+        tx.commit().map_err(e)
+    }
+
+    /// The run's status; `outcome` once it has one. `pid` is the process now driving it.
+    pub fn set_run_status(
+        &self,
+        run_id: &str,
+        status: &str,
+        outcome: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let finished = (status == "finished").then_some(now);
+        self.exec(
+            "UPDATE runs SET status = ?2, outcome = ?3, updated_at = ?4,
+                finished_at = coalesce(?5, finished_at) WHERE id = ?1",
+            params![run_id, status, outcome, now, finished],
+        )
+    }
+
+    /// A resumed run: running again, driven by `pid`, with these settings.
+    pub fn reopen_run(&self, run_id: &str, pid: u32, settings_json: &str) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE runs SET status = 'running', outcome = NULL, pid = ?2, settings = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![run_id, pid, settings_json, now_ms()],
+        )
+    }
+
+    pub fn unit_started(
+        &self,
+        run_id: &str,
+        unit_id: &str,
+        branch: &str,
+        tip: &str,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE units SET status = 'running', reason = NULL, branch = ?3, tip = ?4,
+                started_at = coalesce(started_at, ?5), finished_at = NULL
+             WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id, branch, tip, now_ms()],
+        )
+    }
+
+    /// Where the unit branch must be from now on.
+    pub fn set_unit_tip(&self, run_id: &str, unit_id: &str, tip: &str) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE units SET tip = ?3 WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id, tip],
+        )
+    }
+
+    pub fn unit_planned(&self, run_id: &str, unit_id: &str) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE units SET planned = 1 WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id],
+        )
+    }
+
+    pub fn unit_merged(
+        &self,
+        run_id: &str,
+        unit_id: &str,
+        merge_commit: &str,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE units SET merge_commit = ?3 WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id, merge_commit],
+        )
+    }
+
+    /// A unit's status (`pending` again after an interruption, or its final one).
+    pub fn set_unit_status(
+        &self,
+        run_id: &str,
+        unit_id: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let finished = (status != "pending" && status != "running").then(now_ms);
+        self.exec(
+            "UPDATE units SET status = ?3, reason = ?4, finished_at = ?5
+             WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id, status, reason, finished],
+        )
+    }
+
+    /// A story starts (or continues after a resume: its first start SHA is kept).
+    pub fn story_started(
+        &self,
+        run_id: &str,
+        story_id: &str,
+        start_sha: &str,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE stories SET status = 'running', start_sha = coalesce(start_sha, ?3)
+             WHERE run_id = ?1 AND story_id = ?2",
+            params![run_id, story_id, start_sha],
+        )
+    }
+
+    /// A story's recorded result: `attempts` counted so far, and its final state when it has one.
+    /// `tip` is where the unit branch must be afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn story_result(
+        &mut self,
+        run_id: &str,
+        unit_id: &str,
+        story_id: &str,
+        status: &str,
+        attempts: u32,
+        commit_sha: Option<&str>,
+        failure_reason: Option<&str>,
+        feedback: Option<&str>,
+        tip: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let e = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute(
+            "UPDATE stories SET status = ?3, attempts = ?4, commit_sha = ?5, failure_reason = ?6,
+                feedback = coalesce(?7, feedback)
+             WHERE run_id = ?1 AND story_id = ?2",
+            params![
+                run_id,
+                story_id,
+                status,
+                attempts,
+                commit_sha,
+                failure_reason,
+                feedback
+            ],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "UPDATE units SET tip = ?3 WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id, tip],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)
+    }
+
+    /// Puts stories back to pending (`teams reset`, `teams discuss`).
+    pub fn reset_story(&self, run_id: &str, story_id: &str) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE stories SET status = 'pending', attempts = 0, commit_sha = NULL,
+                failure_reason = NULL, feedback = NULL, start_sha = NULL
+             WHERE run_id = ?1 AND story_id = ?2",
+            params![run_id, story_id],
+        )
+    }
+
+    /// An agent is about to start; returns the attempt's row id.
+    pub fn attempt_started(&self, a: &AttemptStart<'_>) -> Result<i64, StoreError> {
+        self.exec(
+            "INSERT INTO attempts (run_id, unit_id, story_id, role, attempt, reask, backend, model,
+                state, started_at, start_sha)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'running', ?9, ?10)",
+            params![
+                a.run_id,
+                a.unit_id,
+                a.story_id,
+                a.role,
+                a.attempt,
+                a.reask,
+                a.backend,
+                a.model,
+                now_ms(),
+                a.start_sha
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The agent's process exists: its pid leads its own process group.
+    pub fn attempt_spawned(&self, attempt_id: i64, pid: u32) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE attempts SET pid = ?2, pgid = ?2 WHERE id = ?1",
+            params![attempt_id, pid],
+        )
+    }
+
+    pub fn attempt_finished(&self, attempt_id: i64, end: &AgentEnd) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE attempts SET state = 'finished', ended_at = ?2, exit_code = ?3, failure = ?4,
+                cost_usd = ?5, input_tokens = ?6, output_tokens = ?7, session_id = ?8,
+                verdict = ?9, feedback = ?10
+             WHERE id = ?1",
+            params![
+                attempt_id,
+                now_ms(),
+                end.exit_code,
+                end.failure,
+                end.cost_usd,
+                end.input_tokens.map(|t| t as i64),
+                end.output_tokens.map(|t| t as i64),
+                end.session_id,
+                end.verdict,
+                end.feedback
+            ],
+        )
+    }
+
+    /// An attempt that `teams` cut short (Ctrl-C, a crash found by resume): it does not count.
+    pub fn attempt_discarded(&self, attempt_id: i64) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE attempts SET state = 'discarded', ended_at = coalesce(ended_at, ?2), counted = 0
+             WHERE id = ?1",
+            params![attempt_id, now_ms()],
+        )
+    }
+
+    /// The decision on a build: its commit and whether it passed; the attempt counts.
+    pub fn attempt_decided(&self, d: &AttemptDecision<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE attempts SET result_sha = ?2, verdict = ?3, feedback = coalesce(?4, feedback),
+                counted = 1
+             WHERE id = ?1",
+            params![
+                d.attempt_id,
+                d.result_sha,
+                if d.passed { "pass" } else { "fail" },
+                d.feedback
+            ],
+        )
+    }
+
+    /// Appends one event to the run's log.
+    pub fn append_event(
+        &self,
+        run_id: &str,
+        elapsed_ms: u64,
+        kind: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO events (run_id, at, elapsed_ms, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run_id, now_ms(), elapsed_ms as i64, kind, body],
+        )
+    }
+
+    /// Attempts still marked running (their agents may have outlived a crashed `teams`).
+    pub fn running_attempts(&self, run_id: &str) -> Result<Vec<(i64, Option<u32>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, pgid FROM attempts WHERE run_id = ?1 AND state = 'running'")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Whether a run with this id exists.
+    pub fn has_run(&self, run_id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM runs WHERE id = ?1", [run_id], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        stmt.execute(params).map(|_| ()).map_err(|e| self.err(e))
+    }
+}
+
+fn insert_unit(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: &str,
+    position: usize,
+    unit: &NewUnit<'_>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO units (run_id, unit_id, kind, position, title, status, planned)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (run_id, unit_id) DO NOTHING",
+        params![
+            run_id,
+            unit.id,
+            unit.kind,
+            position as i64,
+            unit.title,
+            unit.status,
+            unit.planned
+        ],
+    )?;
+    for (position, story) in unit.stories.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO stories (run_id, story_id, unit_id, position, status, attempts, commit_sha, failure_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (run_id, story_id) DO NOTHING",
+            params![
+                run_id,
+                story.id,
+                unit.id,
+                position as i64,
+                story.status,
+                story.attempts,
+                story.commit_sha,
+                story.failure_reason
+            ],
+        )?;
+    }
+    Ok(())
+}
