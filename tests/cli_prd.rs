@@ -382,6 +382,7 @@ fn help_lists_only_working_commands_and_completions_generate() {
         commands,
         [
             "run",
+            "resume",
             "demo",
             "reset",
             "validate",

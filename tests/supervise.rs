@@ -193,8 +193,16 @@ async fn normal_exit_reports_the_final_result_with_cost_and_keeps_a_transcript()
         })
     );
     assert!(!report.is_error);
-    assert!(matches!(
+    // The supervisor announces the process first (the run store records its pid), then the
+    // parsed stream follows.
+    assert_eq!(
         events.first(),
+        Some(&AgentEvent::Spawned {
+            pid: outcome.pid.unwrap()
+        })
+    );
+    assert!(matches!(
+        events.get(1),
         Some(AgentEvent::SessionStarted { .. })
     ));
     assert!(events.contains(&AgentEvent::Text("Working on it.".into())));

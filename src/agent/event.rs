@@ -31,6 +31,10 @@ pub struct FinalReport {
 /// One normalised event read from an agent's output.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentEvent {
+    /// The process started (emitted by the supervisor, not parsed): its pid, which also leads
+    /// its process group. The run store records it so a later `teams resume` can stop an agent
+    /// that outlived a crashed `teams`.
+    Spawned { pid: u32 },
     /// The CLI announced its session (and model, when it says).
     SessionStarted {
         session_id: String,

@@ -67,6 +67,8 @@ pub fn cmd_demo(ui: &mut Ui, global: &GlobalArgs, args: DemoArgs) -> Result<i32>
         git: GitRunner::new(&repo),
         env,
         home: None,
+        mode: crate::run::RunMode::Fresh,
+        saved_args: r#"{"backend":"sim"}"#.to_owned(),
     };
     let summary = super::run::run_with_reporters(ui, request, repo.clone(), global.json)?;
     if !global.json {

@@ -11,6 +11,7 @@ mod prd_input;
 mod render;
 mod reporting;
 mod reset;
+mod resume;
 mod run;
 mod schedule;
 mod status;
@@ -72,6 +73,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Run(run::RunArgs),
+    Resume(resume::ResumeArgs),
     Demo(demo::DemoArgs),
     Reset(reset::ResetArgs),
     Validate(validate::ValidateArgs),
@@ -116,6 +118,7 @@ fn exit(code: i32) -> ExitCode {
 fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::cmd_run(ui, &cli.global, args),
+        Command::Resume(args) => resume::cmd_resume(ui, &cli.global, args),
         Command::Demo(args) => demo::cmd_demo(ui, &cli.global, args),
         Command::Reset(args) => reset::cmd_reset(ui, &cli.global, args),
         Command::Validate(args) => validate::cmd_validate(ui, &cli.global, args),

@@ -13,7 +13,7 @@ use crate::config::{Config, ConfigOverrides};
 use crate::error::Result;
 use crate::git::GitRunner;
 use crate::prd::PrdDocument;
-use crate::run::{RunOutcome, RunRequest, RunSettings, RunSummary, UnitId, execute};
+use crate::run::{RunMode, RunOutcome, RunRequest, RunSettings, RunSummary, UnitId, execute};
 use crate::ui::Ui;
 
 /// Run the loop: build and validate every pending story of the PRD
@@ -47,26 +47,72 @@ pub struct RunArgs {
     /// After a fully successful run, fast-forward the base branch to the integration branch
     #[arg(long)]
     pub land: bool,
+
+    /// Start a new run even if an interrupted one exists (its branches are kept)
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+/// The flags a run was started with, saved in the store so `teams resume` reuses them; flags given
+/// again override them.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct SavedArgs {
+    #[serde(default)]
+    pub backend: Option<String>,
+    #[serde(default)]
+    pub parallel: Option<u32>,
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    #[serde(default)]
+    pub epics: Vec<String>,
+    #[serde(default)]
+    pub land: bool,
 }
 
 pub fn cmd_run(ui: &mut Ui, global: &GlobalArgs, args: RunArgs) -> Result<i32> {
+    if args.dry_run {
+        let ctx = super::context(global)?;
+        let shown = shown_path(&ctx.prd_path);
+        let doc = PrdDocument::load(&ctx.prd_path)
+            .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
+        return super::schedule::print_schedule(ui, doc.prd(), ctx.json);
+    }
+    let saved = SavedArgs {
+        backend: args.backend,
+        parallel: args.parallel,
+        max_attempts: args.max_attempts,
+        epics: args.epics,
+        land: args.land,
+    };
+    let mode = if args.fresh {
+        RunMode::Fresh
+    } else {
+        RunMode::Continue
+    };
+    start_run(ui, global, saved, mode)
+}
+
+/// Loads the PRD and the config with `saved` as the command line, and runs.
+pub(super) fn start_run(
+    ui: &mut Ui,
+    global: &GlobalArgs,
+    saved: SavedArgs,
+    mode: RunMode,
+) -> Result<i32> {
     let ctx = super::context(global)?;
     let shown = shown_path(&ctx.prd_path);
     let doc = PrdDocument::load(&ctx.prd_path)
         .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
-    if args.dry_run {
-        return super::schedule::print_schedule(ui, doc.prd(), ctx.json);
-    }
     let overrides = ConfigOverrides {
-        backend: args.backend.clone(),
-        parallel: args.parallel,
-        max_attempts: args.max_attempts,
-        land: args.land.then_some(true),
+        backend: saved.backend.clone(),
+        parallel: saved.parallel,
+        max_attempts: saved.max_attempts,
+        land: saved.land.then_some(true),
     };
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let config = Config::load(&ctx.repo_root, env.iter().cloned(), &overrides)?;
     let mut settings = RunSettings::from_config(&config);
-    settings.only = args.epics.iter().map(UnitId::new).collect();
+    settings.only = saved.epics.iter().map(UnitId::new).collect();
     let request = RunRequest {
         doc,
         config,
@@ -74,6 +120,8 @@ pub fn cmd_run(ui: &mut Ui, global: &GlobalArgs, args: RunArgs) -> Result<i32> {
         git: GitRunner::new(&ctx.cwd),
         env,
         home: std::env::var_os("HOME").map(PathBuf::from),
+        mode,
+        saved_args: serde_json::to_string(&saved).unwrap_or_else(|_| "{}".to_owned()),
     };
     let summary = run_with_reporters(ui, request, ctx.repo_root.clone(), ctx.json)?;
     Ok(exit_code(&summary))
@@ -96,6 +144,9 @@ pub(super) fn run_with_reporters(
     }
     let summary = result?;
     super::reporting::print_summary(ui, &summary, json)?;
+    if summary.outcome == RunOutcome::Interrupted {
+        let _ = writeln!(ui.stderr(), "run interrupted — continue with: teams resume");
+    }
     Ok(summary)
 }
 

@@ -15,10 +15,13 @@ use tokio::sync::mpsc;
 
 use crate::error::{Result, TeamsError};
 use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
+use crate::store::Store;
 
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 use super::merge::{LandOutcome, MergeOutcome, integration_checkout, land, merge_branch};
+use super::failpoint;
 use super::messages::{WorkerEnd, WorkerMsg};
+use super::resume::StoryResume;
 use super::unit::{Unit, UnitId};
 use super::unit_branch::prepare_unit_worktree;
 use super::worker::{RunShared, UnitWorker};
@@ -46,12 +49,26 @@ pub(super) struct Dispatcher<'a> {
     pub sink: &'a mut dyn EventSink,
     pub started: Instant,
     pub simulated: bool,
+    /// The run store: every transition is committed here before the step after it starts.
+    pub(super) store: Store,
+    /// Where `teams resume` found the stories of units that were running.
+    resume: BTreeMap<UnitId, BTreeMap<StoryId, StoryResume>>,
     slots: BTreeMap<UnitId, Slot>,
     costs: BTreeMap<UnitId, f64>,
     interrupted: bool,
     budget_reached: bool,
-    fatal: Option<TeamsError>,
+    pub(super) fatal: Option<TeamsError>,
     landed: bool,
+}
+
+/// What a resumed run starts from besides `prd.json`.
+#[derive(Default)]
+pub(super) struct Continuation {
+    /// Units that already ended in the interrupted run, with their status.
+    pub finished: BTreeMap<UnitId, EpicStatus>,
+    pub stories: BTreeMap<UnitId, BTreeMap<StoryId, StoryResume>>,
+    /// Spend recorded so far, per unit.
+    pub costs: BTreeMap<UnitId, f64>,
 }
 
 impl<'a> Dispatcher<'a> {
@@ -61,11 +78,15 @@ impl<'a> Dispatcher<'a> {
         units: Vec<Unit>,
         sink: &'a mut dyn EventSink,
         simulated: bool,
+        store: Store,
+        continuation: Continuation,
     ) -> Self {
         let slots = units
             .iter()
             .map(|u| {
-                let slot = if u.status == EpicStatus::Completed {
+                let slot = if let Some(status) = continuation.finished.get(&u.id) {
+                    Slot::Done(*status)
+                } else if u.status == EpicStatus::Completed {
                     Slot::Done(EpicStatus::Completed)
                 } else {
                     Slot::Waiting
@@ -80,8 +101,10 @@ impl<'a> Dispatcher<'a> {
             sink,
             started: Instant::now(),
             simulated,
+            store,
+            resume: continuation.stories,
             slots,
-            costs: BTreeMap::new(),
+            costs: continuation.costs,
             interrupted: false,
             budget_reached: false,
             fatal: None,
@@ -94,6 +117,7 @@ impl<'a> Dispatcher<'a> {
             elapsed: self.started.elapsed(),
             kind,
         };
+        self.journal(&event);
         self.sink.event(&event);
     }
 
@@ -105,10 +129,16 @@ impl<'a> Dispatcher<'a> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         // Installed once, before any agent starts, so no Ctrl-C between two polls is lost and the
         // default "die at once" never applies while agents run.
-        let mut interrupts =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(
-                |err| TeamsError::internal("failed to install the Ctrl-C handler").with_source(err),
-            )?;
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind: SignalKind| {
+            signal(kind).map_err(|err| {
+                TeamsError::internal("failed to install the signal handlers").with_source(err)
+            })
+        };
+        // Ctrl-C, `kill`, and a closed terminal all stop the run the same resumable way (spec §6).
+        let mut interrupts = install(SignalKind::interrupt())?;
+        let mut terminates = install(SignalKind::terminate())?;
+        let mut hangups = install(SignalKind::hangup())?;
         let mut ctrl_c_count = 0u32;
         loop {
             self.start_ready(&tx);
@@ -121,6 +151,14 @@ impl<'a> Dispatcher<'a> {
                     None => break,
                 },
                 _ = interrupts.recv() => {
+                    ctrl_c_count += 1;
+                    self.begin_interrupt(ctrl_c_count);
+                }
+                _ = terminates.recv() => {
+                    ctrl_c_count += 1;
+                    self.begin_interrupt(ctrl_c_count);
+                }
+                _ = hangups.recv() => {
                     ctrl_c_count += 1;
                     self.begin_interrupt(ctrl_c_count);
                 }
@@ -225,6 +263,18 @@ impl<'a> Dispatcher<'a> {
             let _lock = self.shared.worktree_lock.lock();
             prepare_unit_worktree(git, &branch, &worktree)?;
         }
+        failpoint::hit("worktree-created");
+        let tip = git
+            .repo
+            .resolve(&format!("refs/heads/{branch}"))
+            .map_err(super::setup::git_error)?
+            .map(|sha| sha.to_string())
+            .unwrap_or_default();
+        let recorded = self
+            .store
+            .unit_started(&git.run_id, unit.id.as_str(), &branch, &tip);
+        self.durable(recorded);
+        failpoint::hit("unit-started");
         self.set_status(&unit.id, EpicStatus::Running, None);
         self.emit(EventKind::UnitStarted {
             unit: unit.id.clone(),
@@ -233,6 +283,7 @@ impl<'a> Dispatcher<'a> {
             worktree: worktree.clone(),
         });
         self.slots.insert(unit.id.clone(), Slot::Running);
+        let resume = self.resume.remove(&unit.id).unwrap_or_default();
         let worker = UnitWorker::new(
             self.shared.clone(),
             unit,
@@ -240,6 +291,7 @@ impl<'a> Dispatcher<'a> {
             &worktree,
             tx.clone(),
             tokio::runtime::Handle::current(),
+            resume,
         );
         tokio::task::spawn_blocking(move || worker.run());
         Ok(())
@@ -260,6 +312,9 @@ impl<'a> Dispatcher<'a> {
                 self.emit(kind);
             }
             WorkerMsg::Planned { unit } => {
+                let recorded = self.store.unit_planned(&self.shared.git.run_id, unit.as_str());
+                self.durable(recorded);
+                failpoint::hit("planner-finished");
                 let id = EpicId::new(unit.as_str());
                 if self.doc.set_epic_planned(&id, true).is_ok() {
                     self.save();
@@ -269,12 +324,17 @@ impl<'a> Dispatcher<'a> {
                 unit,
                 story,
                 result,
+                decided,
+                tip,
                 entry,
                 ack,
             } => {
+                self.record_story(&unit, &story, &result, decided, &tip);
+                failpoint::hit("story-recorded");
                 if self.doc.set_story_result(&story, result).is_ok() {
                     self.save();
                 }
+                failpoint::hit("prd-written");
                 if let Some(entry) = entry {
                     let git = &self.shared.git;
                     let path = git.layout.progress();
@@ -286,6 +346,11 @@ impl<'a> Dispatcher<'a> {
                 }
                 let _ = ack.send(());
             }
+            msg @ (WorkerMsg::StoryStarted { .. }
+            | WorkerMsg::AttemptStarted { .. }
+            | WorkerMsg::AgentSpawned { .. }
+            | WorkerMsg::AgentEnded { .. }
+            | WorkerMsg::CommitSeen { .. }) => self.record_transition(msg),
             WorkerMsg::Finished { unit, end } => {
                 match end {
                     WorkerEnd::Done => self.finish_unit(&unit),
@@ -374,6 +439,7 @@ impl<'a> Dispatcher<'a> {
         }
         self.remove_unit_worktree(id);
         self.set_status(id, status, reason.clone());
+        failpoint::hit("unit-finished");
         self.slots.insert(id.clone(), Slot::Done(status));
         self.emit(EventKind::UnitFinished {
             unit: id.clone(),
@@ -412,26 +478,11 @@ impl<'a> Dispatcher<'a> {
         branch: &str,
         recorded: &[(StoryId, String)],
     ) -> std::result::Result<(), String> {
-        let git = &self.shared.git;
+        let shared = self.shared.clone();
+        let git = &shared.git;
         let repo = &git.repo;
-        let unreachable_from = |tip: &str| -> std::result::Result<(), String> {
-            let Some(tip_sha) = repo.resolve(tip).map_err(|e| e.to_string())? else {
-                return Err(format!("`{tip}` does not exist"));
-            };
-            for (story, commit) in recorded {
-                let sha = crate::git::Sha::new(commit.as_str());
-                let ok = repo.is_ancestor(&sha, &tip_sha).unwrap_or(false);
-                if !ok {
-                    return Err(format!(
-                        "the recorded commit {} of {story} is not on `{}`; nothing was merged",
-                        sha.short(),
-                        tip.trim_start_matches("refs/heads/")
-                    ));
-                }
-            }
-            Ok(())
-        };
-        unreachable_from(&format!("refs/heads/{branch}"))?;
+        commits_on(repo, &format!("refs/heads/{branch}"), recorded)
+            .map_err(|why| format!("{why}; nothing was merged"))?;
         let title = self
             .units
             .iter()
@@ -444,18 +495,20 @@ impl<'a> Dispatcher<'a> {
         let message = format!("teams: merge {id} {title}");
         let outcome = merge_branch(repo, &integration, branch, message.trim_end())
             .map_err(|e| format!("the merge failed: {e}"))?;
+        let integration_tip = format!("refs/heads/{}", git.integration_branch);
         match outcome {
             MergeOutcome::Merged(sha) => {
-                unreachable_from(&format!("refs/heads/{}", git.integration_branch))?;
+                failpoint::hit("merge-done");
+                let stored = self.store.unit_merged(&git.run_id, id.as_str(), sha.as_str());
+                self.durable(stored);
+                commits_on(repo, &integration_tip, recorded)?;
                 self.emit(EventKind::UnitMerged {
                     unit: id.clone(),
                     merge_commit: sha.to_string(),
                 });
                 Ok(())
             }
-            MergeOutcome::UpToDate => {
-                unreachable_from(&format!("refs/heads/{}", git.integration_branch))
-            }
+            MergeOutcome::UpToDate => commits_on(repo, &integration_tip, recorded),
             MergeOutcome::Conflict(files) => Err(format!(
                 "merge-failed: merging into `{}` conflicts in {}; the branch `{branch}` is kept",
                 git.integration_branch,
@@ -484,6 +537,13 @@ impl<'a> Dispatcher<'a> {
     }
 
     fn set_status(&mut self, id: &UnitId, status: EpicStatus, reason: Option<String>) {
+        let recorded = self.store.set_unit_status(
+            &self.shared.git.run_id,
+            id.as_str(),
+            status.as_str(),
+            reason.as_deref(),
+        );
+        self.durable(recorded);
         let epic = EpicId::new(id.as_str());
         if self.doc.set_epic_status(&epic, status, reason).is_ok() {
             self.save();
@@ -519,6 +579,8 @@ impl<'a> Dispatcher<'a> {
         }
         let _ = std::fs::remove_dir(git.layout.run_worktrees(&git.run_id));
         if let Some(err) = self.fatal.take() {
+            // Whatever stopped the run (a logged-out CLI, a full disk), it can be resumed.
+            let _ = self.store.set_run_status(&git.run_id, "interrupted", None);
             return Err(err);
         }
         let outcome = self.outcome();
@@ -534,6 +596,17 @@ impl<'a> Dispatcher<'a> {
             }
         }
         let summary = self.summary(outcome);
+        // A run stopped by Ctrl-C or the budget is continued by `teams resume`.
+        let status = match outcome {
+            RunOutcome::Interrupted | RunOutcome::BudgetReached => "interrupted",
+            RunOutcome::Succeeded | RunOutcome::SomeFailed => "finished",
+        };
+        let recorded =
+            self.store
+                .set_run_status(&self.shared.git.run_id, status, Some(outcome.as_str()));
+        if let Err(err) = recorded {
+            return Err(err.into());
+        }
         self.emit(EventKind::RunFinished {
             summary: summary.clone(),
         });
@@ -601,6 +674,29 @@ impl<'a> Dispatcher<'a> {
             landed: self.landed,
         }
     }
+}
+
+/// Checks every recorded commit is on `tip` (a tool in this space once reported stories passed
+/// whose code never reached its result branch).
+fn commits_on(
+    repo: &crate::git::Repo,
+    tip: &str,
+    recorded: &[(StoryId, String)],
+) -> std::result::Result<(), String> {
+    let Some(tip_sha) = repo.resolve(tip).map_err(|e| e.to_string())? else {
+        return Err(format!("`{tip}` does not exist"));
+    };
+    for (story, commit) in recorded {
+        let sha = crate::git::Sha::new(commit.as_str());
+        if !repo.is_ancestor(&sha, &tip_sha).unwrap_or(false) {
+            return Err(format!(
+                "the recorded commit {} of {story} is not on `{}`",
+                sha.short(),
+                tip.trim_start_matches("refs/heads/")
+            ));
+        }
+    }
+    Ok(())
 }
 
 enum Readiness {

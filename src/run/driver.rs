@@ -151,6 +151,10 @@ pub struct AgentReply {
     pub cost_usd: Option<f64>,
     pub failure: Option<FailureClass>,
     pub duration: Duration,
+    /// What the run store keeps of the process (none for the in-process `sim`).
+    pub exit_code: Option<i32>,
+    pub usage: Option<crate::agent::Usage>,
+    pub session_id: Option<String>,
 }
 
 impl RoleAgent {
@@ -192,6 +196,9 @@ impl RoleAgent {
                     cost_usd: run.cost_usd,
                     failure: run.failure,
                     duration: started.elapsed(),
+                    exit_code: run.outcome.exit_code,
+                    usage: run.usage,
+                    session_id: run.session_id,
                 }
             }
             AgentKind::Sim => {
@@ -210,6 +217,9 @@ impl RoleAgent {
                         cost_usd: None,
                         failure: None,
                         duration: started.elapsed(),
+                        exit_code: None,
+                        usage: None,
+                        session_id: None,
                     },
                     Err(err) => AgentReply {
                         final_text: None,
@@ -220,6 +230,9 @@ impl RoleAgent {
                             stderr_tail: err,
                         }),
                         duration: started.elapsed(),
+                        exit_code: None,
+                        usage: None,
+                        session_id: None,
                     },
                 }
             }

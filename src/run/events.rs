@@ -161,6 +161,18 @@ pub enum RunOutcome {
     BudgetReached,
 }
 
+impl RunOutcome {
+    /// The name the JSON log and the store use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::SomeFailed => "some-failed",
+            RunOutcome::Interrupted => "interrupted",
+            RunOutcome::BudgetReached => "budget-reached",
+        }
+    }
+}
+
 /// One unit at the end of the run.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitSummary {

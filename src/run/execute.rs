@@ -15,14 +15,31 @@ use crate::prd::PrdDocument;
 use crate::roles::{PromptPaths, PromptTemplates};
 use crate::supervisor::CancelHandle;
 
+use crate::store::{NewRun, NewStory, NewUnit, Store};
+
 use super::EventSink;
-use super::dispatcher::Dispatcher;
+use super::dispatcher::{Continuation, Dispatcher};
+use super::failpoint;
+use super::layout::Layout;
+use super::lock::RunLock;
+use super::resume::reconcile;
 use super::driver::AgentSet;
 use super::events::{EventKind, RunSummary};
 use super::settings::RunSettings;
-use super::setup::prepare;
+use super::setup::{Continued, open_repo, prepare};
 use super::unit::{Unit, UnitId};
 use super::worker::RunShared;
+
+/// Whether a run starts anew or continues one the store holds (spec §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// `teams run`: continue the interrupted run if there is one (and say so), else start one.
+    Continue,
+    /// `teams run --fresh`: abandon an interrupted run (its branches stay) and start a new one.
+    Fresh,
+    /// `teams resume`: continue the interrupted run; there must be one.
+    Resume,
+}
 
 /// Everything a run starts from.
 pub struct RunRequest {
@@ -34,6 +51,9 @@ pub struct RunRequest {
     /// The environment and home directory, for the agent CLI checks.
     pub env: Vec<(OsString, OsString)>,
     pub home: Option<PathBuf>,
+    pub mode: RunMode,
+    /// The command-line settings to save with the run, for `teams resume` (opaque JSON).
+    pub saved_args: String,
 }
 
 /// Runs the loop to its end and returns the summary. Setup problems (not a repository, a missing
@@ -51,25 +71,87 @@ pub fn execute(request: RunRequest, sink: &mut dyn EventSink) -> Result<RunSumma
 
 async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<RunSummary> {
     let RunRequest {
-        doc,
+        mut doc,
         config,
         settings,
         git,
         env,
         home,
+        mode,
+        saved_args,
     } = request;
-    let units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
+    let mut units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
     let agents = AgentSet::new(&config);
     let simulated = agents.all_simulated(&units);
     // The agent CLIs are checked before anything is created, so a refused run leaves no trace.
     if !simulated {
         preflight(&config, &agents, &units, git.dir(), &env, home.as_deref()).await?;
     }
-    let (run_git, warnings) = prepare(git, doc.prd(), doc.path())?;
+    // One teams per repository: the lock is taken before anything in the repository changes.
+    let layout = Layout::new(open_repo(git.clone())?.root());
+    layout.ensure().map_err(|err| {
+        TeamsError::environment(format!("failed to create {}", layout.dir().display()))
+            .with_source(err)
+    })?;
+    let acquired = RunLock::acquire(&layout.lock())?;
+    let _lock = acquired.lock;
+    let mut warnings: Vec<String> = acquired.took_over.into_iter().collect();
+    let mut store = Store::open(&layout.state_db())?;
+    let unfinished = store.unfinished_run()?;
+    let continued = match (mode, unfinished) {
+        (RunMode::Fresh, Some(old)) => {
+            store.set_run_status(&old.id, "abandoned", None)?;
+            warnings.push(format!(
+                "abandoned the interrupted run {}; its branches are kept",
+                old.id
+            ));
+            None
+        }
+        (RunMode::Resume, None) => {
+            return Err(TeamsError::usage("there is no interrupted run to resume")
+                .with_hint("`teams run` starts a new run; `teams status` shows the last one"));
+        }
+        (RunMode::Continue, Some(old)) => {
+            warnings.push(format!(
+                "continuing the interrupted run {} (`teams run --fresh` starts a new one instead)",
+                old.id
+            ));
+            Some(old)
+        }
+        (_, found) => found,
+    };
+    let taken = |id: &str| store.has_run(id).unwrap_or(false);
+    let (run_git, setup_warnings) = prepare(
+        git,
+        doc.prd(),
+        doc.path(),
+        continued.as_ref().map(|run| Continued {
+            run_id: &run.id,
+            base: &run.base,
+        }),
+        &taken,
+    )?;
+    warnings.extend(setup_warnings);
+    let continuation = match &continued {
+        Some(run) => {
+            let reconciled = reconcile(&run_git, &mut store, &run.id, &mut doc, &units)?;
+            store.reopen_run(&run.id, std::process::id(), &saved_args)?;
+            warnings.extend(reconciled.warnings);
+            // The units again, as the store's truth left them in prd.json.
+            units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
+            reconciled.continuation
+        }
+        None => {
+            record_new_run(&mut store, &run_git, &doc, &units, &saved_args)?;
+            failpoint::hit("run-created");
+            Continuation::default()
+        }
+    };
     let templates = PromptTemplates::load(run_git.repo.root(), &PromptPaths::from_config(&config))?;
     let todo: Vec<&Unit> = units
         .iter()
         .filter(|u| u.status != crate::prd::EpicStatus::Completed)
+        .filter(|u| !continuation.finished.contains_key(&u.id))
         .collect();
     let stories = todo.iter().map(|u| u.pending_stories().count()).sum();
     let prd = doc.prd();
@@ -94,12 +176,64 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         max_attempts: shared.settings.max_attempts,
         simulated,
     };
-    let mut dispatcher = Dispatcher::new(shared, doc, units, sink, simulated);
+    let mut dispatcher =
+        Dispatcher::new(shared, doc, units, sink, simulated, store, continuation);
     dispatcher.emit(started);
     for message in warnings.into_iter().chain(config.warnings.iter().cloned()) {
         dispatcher.emit(EventKind::Warning { message });
     }
     dispatcher.run().await
+}
+
+/// A new run in the store: its settings and every unit and story it covers, as `prd.json` has
+/// them now.
+fn record_new_run(
+    store: &mut Store,
+    git: &super::setup::RunGit,
+    doc: &PrdDocument,
+    units: &[Unit],
+    saved_args: &str,
+) -> Result<()> {
+    let prd_path = doc.path().to_string_lossy().into_owned();
+    let new_units: Vec<NewUnit<'_>> = units.iter().map(new_unit).collect();
+    store.create_run(&NewRun {
+        id: &git.run_id,
+        base: &git.base,
+        integration_branch: &git.integration_branch,
+        prd_path: &prd_path,
+        settings_json: saved_args,
+        pid: std::process::id(),
+        units: new_units,
+    })?;
+    Ok(())
+}
+
+/// A unit as the store first records it.
+pub(super) fn new_unit(unit: &Unit) -> NewUnit<'_> {
+    NewUnit {
+        id: unit.id.as_str(),
+        kind: unit.kind.as_str(),
+        title: &unit.title,
+        status: unit.status.as_str(),
+        planned: unit.planned,
+        stories: unit
+            .stories
+            .iter()
+            .map(|s| NewStory {
+                id: s.id.as_str(),
+                status: if s.passes {
+                    "passed"
+                } else if s.failure_reason.is_some() {
+                    "failed"
+                } else {
+                    "pending"
+                },
+                attempts: s.attempts,
+                commit_sha: s.commit_sha.as_deref(),
+                failure_reason: s.failure_reason.as_deref(),
+            })
+            .collect(),
+    }
 }
 
 /// The units `--epic` asks for plus everything they depend on, in file order; every unit when

@@ -120,6 +120,16 @@ impl Layout {
     pub fn progress(&self) -> PathBuf {
         self.dir.join("progress.md")
     }
+
+    /// `.teams/state.db`, the run store (spec §6).
+    pub fn state_db(&self) -> PathBuf {
+        self.dir.join("state.db")
+    }
+
+    /// `.teams/lock`, the PID of the `teams` working in this repository.
+    pub fn lock(&self) -> PathBuf {
+        self.dir.join("lock")
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,19 @@ impl RunGit {
 
 /// Opens the repository at `repo_root` (with `git` as the runner, so tests can give it a
 /// controlled environment) and prepares a run of `prd`, read from `prd_path`.
-pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Vec<String>)> {
+/// A run `teams resume` continues: its id and the base it started from.
+pub struct Continued<'a> {
+    pub run_id: &'a str,
+    pub base: &'a str,
+}
+
+pub fn prepare(
+    git: GitRunner,
+    prd: &Prd,
+    prd_path: &Path,
+    continued: Option<Continued<'_>>,
+    run_id_taken: &dyn Fn(&str) -> bool,
+) -> Result<(RunGit, Vec<String>)> {
     let mut warnings = Vec::new();
     let repo = open_repo(git)?;
     if *repo.identity() == Identity::Fallback {
@@ -53,7 +65,11 @@ pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Ve
                 .to_owned(),
         );
     }
-    let (base, base_sha) = resolve_base(&repo, prd)?;
+    let named_base = match &continued {
+        Some(c) => Some(c.base),
+        None => prd.branch_name.as_deref(),
+    };
+    let (base, base_sha) = resolve_base(&repo, named_base)?;
     let prefix = format!("teams/{}", project_slug(&prd.project));
     let integration_branch = format!("{prefix}/main");
     if !repo
@@ -73,7 +89,10 @@ pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Ve
         TeamsError::environment(format!("failed to create {}", layout.dir().display()))
             .with_source(err)
     })?;
-    let run_id = new_run_id(&layout);
+    let run_id = match &continued {
+        Some(c) => c.run_id.to_owned(),
+        None => new_run_id(&layout, run_id_taken),
+    };
     let mut protected = vec![
         "backlog.json".to_owned(),
         "teams.toml".to_owned(),
@@ -97,7 +116,7 @@ pub fn prepare(git: GitRunner, prd: &Prd, prd_path: &Path) -> Result<(RunGit, Ve
     ))
 }
 
-fn open_repo(git: GitRunner) -> Result<Repo> {
+pub fn open_repo(git: GitRunner) -> Result<Repo> {
     let dir = git.dir().to_path_buf();
     let repo = Repo::open_with(git).map_err(|err| match err {
         RepoError::NotARepository(_) => TeamsError::environment(format!(
@@ -125,8 +144,8 @@ fn open_repo(git: GitRunner) -> Result<Repo> {
 }
 
 /// The base is the PRD's `branchName`, or the branch checked out now.
-fn resolve_base(repo: &Repo, prd: &Prd) -> Result<(String, Sha)> {
-    if let Some(name) = prd.branch_name.as_deref().filter(|n| !n.trim().is_empty()) {
+fn resolve_base(repo: &Repo, named: Option<&str>) -> Result<(String, Sha)> {
+    if let Some(name) = named.filter(|n| !n.trim().is_empty()) {
         let sha = if repo.branch_exists(name).map_err(git_error)? {
             repo.resolve(&format!("refs/heads/{name}"))
                 .map_err(git_error)?
@@ -282,7 +301,7 @@ pub fn project_slug(project: &str) -> String {
 
 /// A run ID from the UTC time (`20261121-143012`), made unique against existing run directories.
 /// `__TEAMS_RUN_ID` fixes it, for tests that need to know the paths in advance.
-fn new_run_id(layout: &Layout) -> String {
+fn new_run_id(layout: &Layout, in_store: &dyn Fn(&str) -> bool) -> String {
     if let Some(id) = std::env::var("__TEAMS_RUN_ID")
         .ok()
         .filter(|v| !v.is_empty())
@@ -293,7 +312,9 @@ fn new_run_id(layout: &Layout) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let base = utc_stamp(secs);
-    let taken = |id: &str| layout.run_worktrees(id).exists() || layout.run_logs(id).exists();
+    let taken = |id: &str| {
+        layout.run_worktrees(id).exists() || layout.run_logs(id).exists() || in_store(id)
+    };
     if !taken(&base) {
         return base;
     }

@@ -40,31 +40,52 @@ impl UnitWorker {
         plan: Option<&str>,
         handoffs: &[(String, String)],
     ) -> Result<Option<String>, Stop> {
-        let story_start = self.head()?;
+        let resume = self.resume.remove(&story.id);
+        let story_start = match &resume {
+            Some(r) => r.story_start.clone(),
+            None => self.head()?,
+        };
+        self.ask(|ack| super::messages::WorkerMsg::StoryStarted {
+            story: story.id.clone(),
+            start_sha: story_start.to_string(),
+            ack,
+        })?;
         let max = self.shared.settings.max_attempts;
         let guidance = std::fs::read_to_string(self.shared.git.layout.guidance(story.id.as_str()))
             .ok()
             .filter(|g| !g.trim().is_empty());
         let section = plan.and_then(|p| plan_section(p, story.id.as_str()));
-        let mut attempts = story.attempts.min(max.saturating_sub(1));
-        let mut feedback: Option<String> = None;
+        let recorded = resume.as_ref().map_or(story.attempts, |r| r.attempts);
+        let mut attempts = recorded.min(max.saturating_sub(1));
+        let mut feedback: Option<String> = resume.as_ref().and_then(|r| r.feedback.clone());
+        let mut adopt = resume.and_then(|r| r.adopt);
         // The first attempt starts where the story does (nothing has run since `story_start` was
-        // read); a later one starts wherever the failed attempt left the worktree.
-        let mut known_start = Some(story_start.clone());
+        // read) unless a resumed story continues; a later one starts wherever the failed attempt
+        // left the worktree.
+        let mut known_start = (attempts == 0 && adopt.is_none()).then(|| story_start.clone());
         while attempts < max {
             let n = attempts + 1;
-            let attempt_start = match known_start.take() {
-                Some(start) => start,
-                None => self.head()?,
+            let attempt_start = match (adopt.as_ref(), known_start.take()) {
+                (Some(adopted), _) => adopted.attempt_start.clone(),
+                (None, Some(start)) => start,
+                (None, None) => self.head()?,
             };
-            let built = self.build(
-                story,
-                n,
-                section.as_deref(),
-                guidance.as_deref(),
-                handoffs,
-                feedback.as_deref(),
-            );
+            let built = match adopt.take() {
+                // A build whose commit survived a crash is validated, not rebuilt (spec §6).
+                Some(adopted) => {
+                    self.last_build_attempt = Some(adopted.attempt_id);
+                    Ok(None)
+                }
+                None => self.build(
+                    story,
+                    n,
+                    &attempt_start,
+                    section.as_deref(),
+                    guidance.as_deref(),
+                    handoffs,
+                    feedback.as_deref(),
+                ),
+            };
             let (end, handoff) = match built {
                 Ok(handoff) => (
                     self.check_and_validate(story, n, &story_start, &attempt_start),
@@ -99,6 +120,8 @@ impl UnitWorker {
                             attempts: n,
                             failure_reason: None,
                         },
+                        self.last_build_attempt.map(|id| (id, None)),
+                        &commit,
                         Some(ProgressEntry {
                             story: story.id.clone(),
                             title: story.title.clone(),
@@ -133,7 +156,7 @@ impl UnitWorker {
                         counted: true,
                         reason: reason.clone(),
                     });
-                    self.keep_failed(story, n, &attempt_start, keep_commits)?;
+                    let next_start = self.keep_failed(story, n, &attempt_start, keep_commits)?;
                     if attempts < max {
                         self.record(
                             &story.id,
@@ -143,6 +166,8 @@ impl UnitWorker {
                                 attempts,
                                 failure_reason: None,
                             },
+                            self.last_build_attempt.map(|id| (id, Some(reason.clone()))),
+                            &next_start,
                             None,
                         )?;
                     }
@@ -163,6 +188,8 @@ impl UnitWorker {
                 attempts,
                 failure_reason: Some(reason.clone()),
             },
+            self.last_build_attempt.map(|id| (id, feedback.clone())),
+            &story_start,
             Some(ProgressEntry {
                 story: story.id.clone(),
                 title: story.title.clone(),
@@ -188,10 +215,12 @@ impl UnitWorker {
 
     /// Step 1: a fresh builder. When it finished normally, returns its handoff line (if it gave
     /// one).
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
         story: &Story,
         n: u32,
+        attempt_start: &Sha,
         plan_section: Option<&str>,
         guidance: Option<&str>,
         handoffs: &[(String, String)],
@@ -219,6 +248,7 @@ impl UnitWorker {
             story: Some(story),
             attempt: n,
             reask: false,
+            start: Some(attempt_start),
         };
         let sim = SimWork::Build {
             story,
@@ -266,7 +296,16 @@ impl UnitWorker {
         })
         .map_err(git_stop)?;
         let commit = match verified {
-            Ok(commit) => commit,
+            Ok(commit) => {
+                if let Some(attempt_id) = self.last_build_attempt {
+                    self.ask(|ack| super::messages::WorkerMsg::CommitSeen {
+                        attempt_id,
+                        commit: commit.to_string(),
+                        ack,
+                    })?;
+                }
+                commit
+            }
             Err(rejection) => {
                 // Rule-breaking commits are not built upon; a dirty tree only loses its leftovers.
                 let keep_commits = matches!(rejection, Rejection::Dirty { .. });
@@ -344,6 +383,7 @@ impl UnitWorker {
                 story: Some(story),
                 attempt: n,
                 reask,
+                start: Some(commit),
             };
             let reply = match self.call_agent(
                 &info,
@@ -429,14 +469,15 @@ impl UnitWorker {
     }
 
     /// After a failed attempt: its commits are kept under `refs/teams/failed/<story>/<n>`; the
-    /// worktree keeps them for the next builder only when they broke no rule.
+    /// worktree keeps them for the next builder only when they broke no rule. Returns where the
+    /// next attempt starts.
     fn keep_failed(
         &self,
         story: &Story,
         n: u32,
         attempt_start: &Sha,
         keep_commits: bool,
-    ) -> Result<(), Stop> {
+    ) -> Result<Sha, Stop> {
         let repo = &self.shared.git.repo;
         let (head, tip) = self
             .checkout
@@ -455,12 +496,15 @@ impl UnitWorker {
         };
         match tip {
             Some(tip) if keep_commits && on_branch && descends => {
-                self.checkout.reset_hard(&tip).map_err(git_stop)
+                self.checkout.reset_hard(&tip).map_err(git_stop)?;
+                Ok(tip)
             }
-            _ => self
-                .checkout
-                .force_branch_to(&self.branch, attempt_start)
-                .map_err(git_stop),
+            _ => {
+                self.checkout
+                    .force_branch_to(&self.branch, attempt_start)
+                    .map_err(git_stop)?;
+                Ok(attempt_start.clone())
+            }
         }
     }
 

@@ -38,6 +38,15 @@ pub enum UnitKind {
     Todo,
 }
 
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Epic => "epic",
+            UnitKind::Todo => "todo",
+        }
+    }
+}
+
 /// One unit of a run, with everything the loop needs to work on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {

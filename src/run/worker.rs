@@ -24,7 +24,8 @@ use crate::supervisor::{CancelHandle, StopRequest};
 use super::driver::{AgentCall, AgentReply, AgentSet, SimWork};
 use super::events::EventKind;
 use super::layout::AgentFileName;
-use super::messages::{ProgressEntry, WorkerEnd, WorkerMsg};
+use super::messages::{AttemptInfo, ProgressEntry, WorkerEnd, WorkerMsg};
+use super::resume::StoryResume;
 use super::settings::RunSettings;
 use super::setup::RunGit;
 use super::unit::Unit;
@@ -58,6 +59,10 @@ pub struct UnitWorker {
     pub(super) checkout: Checkout,
     pub(super) tx: mpsc::UnboundedSender<WorkerMsg>,
     pub(super) rt: tokio::runtime::Handle,
+    /// Where `teams resume` found this unit's stories (empty on a fresh start).
+    pub(super) resume: std::collections::BTreeMap<StoryId, StoryResume>,
+    /// The store id of the latest builder call, which the story's decision is recorded on.
+    pub(super) last_build_attempt: Option<i64>,
 }
 
 /// What an agent call is for, to name its files and events.
@@ -66,6 +71,8 @@ pub(super) struct CallInfo<'a> {
     pub story: Option<&'a Story>,
     pub attempt: u32,
     pub reask: bool,
+    /// The commit the agent starts from (recorded in the store).
+    pub start: Option<&'a crate::git::Sha>,
 }
 
 impl UnitWorker {
@@ -76,6 +83,7 @@ impl UnitWorker {
         worktree: &Path,
         tx: mpsc::UnboundedSender<WorkerMsg>,
         rt: tokio::runtime::Handle,
+        resume: std::collections::BTreeMap<StoryId, StoryResume>,
     ) -> UnitWorker {
         let checkout = Checkout::new(shared.git.repo.git(), worktree);
         UnitWorker {
@@ -85,6 +93,8 @@ impl UnitWorker {
             checkout,
             tx,
             rt,
+            resume,
+            last_build_attempt: None,
         }
     }
 
@@ -151,6 +161,7 @@ impl UnitWorker {
             story: None,
             attempt: 1,
             reask: false,
+            start: Some(&start),
         };
         let sim = SimWork::Plan {
             title: &title,
@@ -240,6 +251,23 @@ impl UnitWorker {
         let mut backoff = self.shared.settings.backoff;
         loop {
             self.check_cancel()?;
+            let start_sha = info.start.map(|sha| sha.to_string());
+            let attempt_id = self.ask(|ack| WorkerMsg::AttemptStarted {
+                attempt: AttemptInfo {
+                    unit: self.unit.id.clone(),
+                    story: story_id.clone(),
+                    role: info.role,
+                    attempt: info.attempt,
+                    reask: info.reask,
+                    backend: agent.backend.clone(),
+                    model: agent.model.clone(),
+                    start_sha,
+                },
+                ack,
+            })?;
+            if info.role == Role::Builder {
+                self.last_build_attempt = Some(attempt_id);
+            }
             self.event(EventKind::AgentStarted {
                 unit: self.unit.id.clone(),
                 story: story_id.clone(),
@@ -252,8 +280,8 @@ impl UnitWorker {
             let unit = self.unit.id.clone();
             let role = info.role;
             let activity_story = story_id.clone();
-            let on_event = move |event: &AgentEvent| {
-                if let AgentEvent::ToolUse { name } = event {
+            let on_event = move |event: &AgentEvent| match event {
+                AgentEvent::ToolUse { name } => {
                     let _ = tx.send(WorkerMsg::Event(EventKind::AgentActivity {
                         unit: unit.clone(),
                         story: activity_story.clone(),
@@ -261,6 +289,13 @@ impl UnitWorker {
                         activity: name.clone(),
                     }));
                 }
+                AgentEvent::Spawned { pid } => {
+                    let _ = tx.send(WorkerMsg::AgentSpawned {
+                        attempt_id,
+                        pid: *pid,
+                    });
+                }
+                _ => {}
             };
             let cancel = self.shared.cancel.clone();
             let reply = self.rt.block_on(agent.run(&call, cancel, on_event));
@@ -276,6 +311,7 @@ impl UnitWorker {
                     .as_ref()
                     .map(|f| f.describe(info.role.as_str())),
             });
+            self.record_agent_end(attempt_id, info.role, &reply)?;
             match &reply.failure {
                 Some(FailureClass::Cancelled) => return Err(Stop::Interrupted),
                 Some(
@@ -316,21 +352,73 @@ impl UnitWorker {
         &self,
         story: &StoryId,
         result: StoryResult,
+        decided: Option<(i64, Option<String>)>,
+        tip: &crate::git::Sha,
         entry: Option<ProgressEntry>,
     ) -> Result<(), Stop> {
-        let (ack, done) = oneshot::channel();
-        let msg = WorkerMsg::StoryRecord {
+        self.ask(|ack| WorkerMsg::StoryRecord {
             unit: self.unit.id.clone(),
             story: story.clone(),
             result,
+            decided,
+            tip: tip.to_string(),
             entry,
             ack,
-        };
-        if self.tx.send(msg).is_err() || done.blocking_recv().is_err() {
-            // The dispatcher is gone: the run is ending.
+        })
+    }
+
+    /// Sends a message that must be durable before the worker goes on, and waits for the
+    /// dispatcher's answer.
+    pub(super) fn ask<T>(
+        &self,
+        msg: impl FnOnce(oneshot::Sender<T>) -> WorkerMsg,
+    ) -> Result<T, Stop> {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(msg(ack)).is_err() {
             return Err(Stop::Interrupted);
         }
-        Ok(())
+        // No answer: the dispatcher is gone and the run is ending.
+        done.blocking_recv().map_err(|_| Stop::Interrupted)
+    }
+
+    /// Records how an agent ended; a call cut short by a stop or a usage limit is discarded
+    /// (it does not count, spec §4.3).
+    fn record_agent_end(
+        &self,
+        attempt_id: i64,
+        role: Role,
+        reply: &super::driver::AgentReply,
+    ) -> Result<(), Stop> {
+        let discard = matches!(
+            reply.failure,
+            Some(FailureClass::Cancelled | FailureClass::UsageLimit { .. })
+        );
+        let (verdict, feedback) = if role == Role::Validator && reply.failure.is_none() {
+            match crate::roles::parse_verdict(reply.final_text.as_deref().unwrap_or("")) {
+                Ok(v) if v.pass => (Some("pass".to_owned()), None),
+                Ok(v) => (Some("fail".to_owned()), Some(v.failure_reason())),
+                Err(_) => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        let end = crate::store::AgentEnd {
+            exit_code: reply.exit_code,
+            failure: reply.failure.as_ref().map(|f| f.describe(role.as_str())),
+            cost_usd: reply.cost_usd,
+            input_tokens: reply.usage.as_ref().map(|u| u.input_tokens),
+            output_tokens: reply.usage.as_ref().map(|u| u.output_tokens),
+            session_id: reply.session_id.clone(),
+            verdict,
+            feedback,
+        };
+        self.ask(|ack| WorkerMsg::AgentEnded {
+            attempt_id,
+            role,
+            end,
+            discard,
+            ack,
+        })
     }
 
     pub(super) fn event(&self, kind: EventKind) {

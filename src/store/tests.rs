@@ -89,26 +89,24 @@ fn transitions_round_trip_through_a_reader() {
             },
         )
         .unwrap();
+    store.attempt_commit(id, "bbb").unwrap();
     store
-        .attempt_decided(&AttemptDecision {
-            attempt_id: id,
-            result_sha: Some("bbb"),
-            passed: true,
-            feedback: None,
+        .story_result(&StoryUpdate {
+            run_id: "20260101-000000",
+            unit_id: "E1",
+            story_id: "US-001",
+            status: "passed",
+            attempts: 1,
+            commit_sha: Some("bbb"),
+            failure_reason: None,
+            decision: Some(AttemptDecision {
+                attempt_id: id,
+                result_sha: Some("bbb"),
+                passed: true,
+                feedback: None,
+            }),
+            tip: "bbb",
         })
-        .unwrap();
-    store
-        .story_result(
-            "20260101-000000",
-            "E1",
-            "US-001",
-            "passed",
-            1,
-            Some("bbb"),
-            None,
-            None,
-            "bbb",
-        )
         .unwrap();
     store
         .append_event("20260101-000000", 5, "run_started", "{}")

@@ -62,6 +62,21 @@ pub struct AgentEnd {
     pub feedback: Option<String>,
 }
 
+/// A story's result as recorded (see [`Store::story_result`]).
+pub struct StoryUpdate<'a> {
+    pub run_id: &'a str,
+    pub unit_id: &'a str,
+    pub story_id: &'a str,
+    /// running (an attempt failed, more to come) | passed | failed
+    pub status: &'a str,
+    pub attempts: u32,
+    pub commit_sha: Option<&'a str>,
+    pub failure_reason: Option<&'a str>,
+    pub decision: Option<AttemptDecision<'a>>,
+    /// Where the unit branch is once this is recorded.
+    pub tip: &'a str,
+}
+
 /// The decision on one build attempt (recorded on the builder's row).
 pub struct AttemptDecision<'a> {
     pub attempt_id: i64,
@@ -210,21 +225,9 @@ impl Store {
         )
     }
 
-    /// A story's recorded result: `attempts` counted so far, and its final state when it has one.
-    /// `tip` is where the unit branch must be afterwards.
-    #[allow(clippy::too_many_arguments)]
-    pub fn story_result(
-        &mut self,
-        run_id: &str,
-        unit_id: &str,
-        story_id: &str,
-        status: &str,
-        attempts: u32,
-        commit_sha: Option<&str>,
-        failure_reason: Option<&str>,
-        feedback: Option<&str>,
-        tip: &str,
-    ) -> Result<(), StoreError> {
+    /// A story's recorded result and the decision on the build that led to it, in one
+    /// transaction, with where the unit branch is afterwards.
+    pub fn story_result(&mut self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
         let path = self.path.clone();
         let e = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -236,19 +239,33 @@ impl Store {
                 feedback = coalesce(?7, feedback)
              WHERE run_id = ?1 AND story_id = ?2",
             params![
-                run_id,
-                story_id,
-                status,
-                attempts,
-                commit_sha,
-                failure_reason,
-                feedback
+                u.run_id,
+                u.story_id,
+                u.status,
+                u.attempts,
+                u.commit_sha,
+                u.failure_reason,
+                u.decision.as_ref().and_then(|d| d.feedback)
             ],
         )
         .map_err(e)?;
+        if let Some(d) = &u.decision {
+            tx.execute(
+                "UPDATE attempts SET verdict = ?2, feedback = coalesce(?3, feedback), counted = 1,
+                    result_sha = coalesce(?4, result_sha)
+                 WHERE id = ?1",
+                params![
+                    d.attempt_id,
+                    if d.passed { "pass" } else { "fail" },
+                    d.feedback,
+                    d.result_sha
+                ],
+            )
+            .map_err(e)?;
+        }
         tx.execute(
             "UPDATE units SET tip = ?3 WHERE run_id = ?1 AND unit_id = ?2",
-            params![run_id, unit_id, tip],
+            params![u.run_id, u.unit_id, u.tip],
         )
         .map_err(e)?;
         tx.commit().map_err(e)
@@ -324,18 +341,11 @@ impl Store {
         )
     }
 
-    /// The decision on a build: its commit and whether it passed; the attempt counts.
-    pub fn attempt_decided(&self, d: &AttemptDecision<'_>) -> Result<(), StoreError> {
+    /// Verification found the build's commit.
+    pub fn attempt_commit(&self, attempt_id: i64, sha: &str) -> Result<(), StoreError> {
         self.exec(
-            "UPDATE attempts SET result_sha = ?2, verdict = ?3, feedback = coalesce(?4, feedback),
-                counted = 1
-             WHERE id = ?1",
-            params![
-                d.attempt_id,
-                d.result_sha,
-                if d.passed { "pass" } else { "fail" },
-                d.feedback
-            ],
+            "UPDATE attempts SET result_sha = ?2 WHERE id = ?1",
+            params![attempt_id, sha],
         )
     }
 

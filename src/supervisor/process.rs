@@ -134,6 +134,8 @@ where
     };
     outcome.pid = Some(pid);
     tracing::debug!(pid, program = ?spec.program, "agent started");
+    let mut on_event = on_event;
+    on_event(&AgentEvent::Spawned { pid });
 
     let mut collector = Collector::new(
         parser,

@@ -489,10 +489,10 @@ fn next_commands(summary: &RunSummary) -> Vec<(String, String)> {
         next.push((label.to_owned(), command));
     }
     match summary.outcome {
-        RunOutcome::Interrupted => next.push(("continue".to_owned(), "teams run".to_owned())),
+        RunOutcome::Interrupted => next.push(("continue".to_owned(), "teams resume".to_owned())),
         RunOutcome::BudgetReached => next.push((
             "budget reached".to_owned(),
-            "raise budget_usd in teams.toml, then: teams run".to_owned(),
+            "raise budget_usd in teams.toml, then: teams resume".to_owned(),
         )),
         RunOutcome::Succeeded | RunOutcome::SomeFailed => {}
     }

@@ -194,7 +194,7 @@ fn summary_interrupted() {
 
     took 12m 04s, spent $3.25
     integration branch: teams/shop/main
-    continue: teams run
+    continue: teams resume
     DONE: 2/4 stories passed
     ");
 }
@@ -208,7 +208,7 @@ fn summary_budget_reached() {
     insta::assert_snapshot!(tail.into_iter().rev().collect::<Vec<_>>().join("\n"), @"
     integration branch: teams/shop/main
     retry a failed story: teams reset US-003 && teams run
-    budget reached: raise budget_usd in teams.toml, then: teams run
+    budget reached: raise budget_usd in teams.toml, then: teams resume
     DONE: 2/4 stories passed
     ");
 }
