@@ -18,8 +18,8 @@ use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
 use crate::store::Store;
 
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
-use super::merge::{LandOutcome, MergeOutcome, integration_checkout, land, merge_branch};
 use super::failpoint;
+use super::merge::{LandOutcome, MergeOutcome, integration_checkout, land, merge_branch};
 use super::messages::{WorkerEnd, WorkerMsg};
 use super::resume::StoryResume;
 use super::unit::{Unit, UnitId};
@@ -312,7 +312,9 @@ impl<'a> Dispatcher<'a> {
                 self.emit(kind);
             }
             WorkerMsg::Planned { unit } => {
-                let recorded = self.store.unit_planned(&self.shared.git.run_id, unit.as_str());
+                let recorded = self
+                    .store
+                    .unit_planned(&self.shared.git.run_id, unit.as_str());
                 self.durable(recorded);
                 failpoint::hit("planner-finished");
                 let id = EpicId::new(unit.as_str());
@@ -499,7 +501,9 @@ impl<'a> Dispatcher<'a> {
         match outcome {
             MergeOutcome::Merged(sha) => {
                 failpoint::hit("merge-done");
-                let stored = self.store.unit_merged(&git.run_id, id.as_str(), sha.as_str());
+                let stored = self
+                    .store
+                    .unit_merged(&git.run_id, id.as_str(), sha.as_str());
                 self.durable(stored);
                 commits_on(repo, &integration_tip, recorded)?;
                 self.emit(EventKind::UnitMerged {

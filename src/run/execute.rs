@@ -19,12 +19,12 @@ use crate::store::{NewRun, NewStory, NewUnit, Store};
 
 use super::EventSink;
 use super::dispatcher::{Continuation, Dispatcher};
+use super::driver::AgentSet;
+use super::events::{EventKind, RunSummary};
 use super::failpoint;
 use super::layout::Layout;
 use super::lock::RunLock;
 use super::resume::reconcile;
-use super::driver::AgentSet;
-use super::events::{EventKind, RunSummary};
 use super::settings::RunSettings;
 use super::setup::{Continued, open_repo, prepare};
 use super::unit::{Unit, UnitId};
@@ -176,8 +176,7 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         max_attempts: shared.settings.max_attempts,
         simulated,
     };
-    let mut dispatcher =
-        Dispatcher::new(shared, doc, units, sink, simulated, store, continuation);
+    let mut dispatcher = Dispatcher::new(shared, doc, units, sink, simulated, store, continuation);
     dispatcher.emit(started);
     for message in warnings.into_iter().chain(config.warnings.iter().cloned()) {
         dispatcher.emit(EventKind::Warning { message });

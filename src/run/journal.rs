@@ -60,12 +60,14 @@ impl Dispatcher<'_> {
         } else {
             "running"
         };
-        let decision = decided.as_ref().map(|(attempt_id, feedback)| AttemptDecision {
-            attempt_id: *attempt_id,
-            result_sha: result.commit_sha.as_deref(),
-            passed: result.passes,
-            feedback: feedback.as_deref(),
-        });
+        let decision = decided
+            .as_ref()
+            .map(|(attempt_id, feedback)| AttemptDecision {
+                attempt_id: *attempt_id,
+                result_sha: result.commit_sha.as_deref(),
+                passed: result.passes,
+                feedback: feedback.as_deref(),
+            });
         let run_id = self.shared.git.run_id.clone();
         let stored = self.store.story_result(&StoryUpdate {
             run_id: &run_id,

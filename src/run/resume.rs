@@ -73,9 +73,8 @@ pub(super) fn reconcile(
     let stopped = stop_leftover_agents(git.repo.root(), run_id, &state);
     if stopped > 0 {
         warnings.push(format!(
-            "stopped {} agent {} left running by the interrupted teams",
-            stopped,
-            crate::helpers::plural(stopped, "process", "processes")
+            "stopped {} left running by the interrupted teams",
+            crate::helpers::plural(stopped, "agent process", "agent processes")
         ));
     }
     remove_run_worktrees(git, run_id)?;
@@ -183,6 +182,11 @@ fn resume_unit(
             && let Some(start) = build.start_sha.as_deref().map(Sha::new)
         {
             if tip != start && repo.is_ancestor(&start, &tip).map_err(git_error)? {
+                warnings.push(format!(
+                    "{}: the builder of attempt {next} committed {} before teams stopped; it is validated now",
+                    story.id,
+                    tip.short()
+                ));
                 adopt = Some(AdoptedBuild {
                     attempt_id: build.id,
                     attempt_start: start,
@@ -239,7 +243,10 @@ fn apply_to_prd(
         let id = StoryId::new(story.id.as_str());
         let result = StoryResult {
             passes: story.status == "passed",
-            commit_sha: story.commit_sha.clone().filter(|_| story.status == "passed"),
+            commit_sha: story
+                .commit_sha
+                .clone()
+                .filter(|_| story.status == "passed"),
             attempts: story.attempts,
             failure_reason: story
                 .failure_reason
@@ -268,7 +275,9 @@ fn apply_to_prd(
         .iter()
         .filter(|u| {
             state.unit(u.id.as_str()).is_none()
-                || u.stories.iter().any(|s| state.story(s.id.as_str()).is_none())
+                || u.stories
+                    .iter()
+                    .any(|s| state.story(s.id.as_str()).is_none())
         })
         .collect();
     if !added.is_empty() {
@@ -277,8 +286,9 @@ fn apply_to_prd(
     }
     if doc.is_modified() {
         doc.save().map_err(|err| {
-            TeamsError::environment(err.to_string())
-                .with_hint("check the disk and the file's permissions; `teams resume` again continues")
+            TeamsError::environment(err.to_string()).with_hint(
+                "check the disk and the file's permissions; `teams resume` again continues",
+            )
         })?;
     }
     Ok(())
@@ -292,16 +302,16 @@ fn remove_run_worktrees(git: &RunGit, run_id: &str) -> Result<()> {
     let list = manager.list().map_err(git_error)?;
     for worktree in list.iter().filter(|w| w.path.starts_with(&dir)) {
         if worktree.path.exists() {
-            manager
-                .remove(&worktree.path, true)
-                .map_err(|err| {
-                    TeamsError::environment(format!(
-                        "failed to remove the worktree {} of the interrupted run",
-                        worktree.path.display()
-                    ))
-                    .with_source(err)
-                    .with_hint("remove it by hand (`git worktree remove --force <path>`), then `teams resume`")
-                })?;
+            manager.remove(&worktree.path, true).map_err(|err| {
+                TeamsError::environment(format!(
+                    "failed to remove the worktree {} of the interrupted run",
+                    worktree.path.display()
+                ))
+                .with_source(err)
+                .with_hint(
+                    "remove it by hand (`git worktree remove --force <path>`), then `teams resume`",
+                )
+            })?;
         }
     }
     manager.prune().map_err(git_error)?;
@@ -324,7 +334,11 @@ fn stop_leftover_agents(root: &Path, run_id: &str, state: &RunState) -> usize {
         let repo = format!("TEAMS_REPO_ROOT={}", root.display());
         let me = std::process::id() as i32;
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
                 continue;
             };
             if pid == me {
@@ -340,8 +354,8 @@ fn stop_leftover_agents(root: &Path, run_id: &str, state: &RunState) -> usize {
                 has_repo |= var == repo.as_bytes();
             }
             if has_run && has_repo {
-                let pgid = nix::unistd::getpgid(Some(Pid::from_raw(pid)))
-                    .map_or(pid, |g| g.as_raw());
+                let pgid =
+                    nix::unistd::getpgid(Some(Pid::from_raw(pid))).map_or(pid, |g| g.as_raw());
                 if !groups.contains(&pgid) {
                     groups.push(pgid);
                 }

@@ -21,9 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use read::{AttemptRow, EventRow, RunRow, RunState, StoryRow, UnitRow};
-pub use write::{
-    AgentEnd, AttemptDecision, AttemptStart, NewRun, NewStory, NewUnit, StoryUpdate,
-};
+pub use write::{AgentEnd, AttemptDecision, AttemptStart, NewRun, NewStory, NewUnit, StoryUpdate};
 
 use crate::error::TeamsError;
 
@@ -207,10 +205,7 @@ impl Store {
             if version <= found {
                 continue;
             }
-            let tx = self
-                .conn
-                .unchecked_transaction()
-                .map_err(|e| self.err(e))?;
+            let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
             tx.execute_batch(sql).map_err(|e| self.err(e))?;
             tx.execute_batch(&format!("PRAGMA user_version={version}"))
                 .map_err(|e| self.err(e))?;

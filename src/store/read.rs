@@ -270,7 +270,8 @@ impl Store {
     }
 }
 
-const RUN_COLUMNS: &str = "SELECT id, status, outcome, base, integration_branch, prd_path, settings, pid,
+const RUN_COLUMNS: &str =
+    "SELECT id, status, outcome, base, integration_branch, prd_path, settings, pid,
         started_at, updated_at, finished_at FROM runs";
 
 fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {

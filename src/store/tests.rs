@@ -118,7 +118,11 @@ fn transitions_round_trip_through_a_reader() {
     assert_eq!(state.units[0].tip.as_deref(), Some("bbb"));
     let story = state.story("US-001").unwrap();
     assert_eq!(
-        (story.status.as_str(), story.attempts, story.start_sha.as_deref()),
+        (
+            story.status.as_str(),
+            story.attempts,
+            story.start_sha.as_deref()
+        ),
         ("passed", 1, Some("aaa"))
     );
     assert_eq!(state.story("US-002").unwrap().status, "passed");
@@ -159,7 +163,10 @@ fn a_foreign_database_is_refused_and_left_alone() {
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
-    assert!(std::fs::read(&path).unwrap() == before, "the foreign file changed");
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the foreign file changed"
+    );
     let teams: TeamsError = err.into();
     assert!(teams.to_string().contains("not a teams state store"));
 }
@@ -182,8 +189,11 @@ fn a_store_from_a_newer_teams_is_refused() {
 fn a_damaged_file_is_reported_as_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
-    std::fs::write(&path, b"this is not sqlite at all, just some bytes that are long enough")
-        .unwrap();
+    std::fs::write(
+        &path,
+        b"this is not sqlite at all, just some bytes that are long enough",
+    )
+    .unwrap();
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     let read = Store::open_read_only(&path).err().unwrap();

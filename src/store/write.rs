@@ -145,7 +145,12 @@ impl Store {
     }
 
     /// A resumed run: running again, driven by `pid`, with these settings.
-    pub fn reopen_run(&self, run_id: &str, pid: u32, settings_json: &str) -> Result<(), StoreError> {
+    pub fn reopen_run(
+        &self,
+        run_id: &str,
+        pid: u32,
+        settings_json: &str,
+    ) -> Result<(), StoreError> {
         self.exec(
             "UPDATE runs SET status = 'running', outcome = NULL, pid = ?2, settings = ?3, updated_at = ?4
              WHERE id = ?1",
