@@ -267,6 +267,8 @@ fn status_shows_passes_attempts_shas_and_failures() {
     EPIC-003  Search                                    blocked      0/1 passed  needs EPIC-002
       blocked: dependency EPIC-002 is partial
       · US-005    Search endpoint                                       pending
+
+    next: teams run
     ----- stderr -----
     [exit status: 0]
     ");
@@ -387,6 +389,8 @@ fn help_lists_only_working_commands_and_completions_generate() {
             "reset",
             "validate",
             "status",
+            "logs",
+            "clean",
             "config",
             "doctor",
             "completions",

@@ -1,11 +1,13 @@
 //! The command line: clap definitions, the global options of spec §2, and one `match` that
 //! dispatches to one module per command (`cmd_<name>`). Errors are rendered here and nowhere else.
 
+mod clean;
 mod completions;
 mod config;
 mod context;
 mod demo;
 mod doctor;
+mod logs;
 mod output;
 mod prd_input;
 mod render;
@@ -15,6 +17,7 @@ mod resume;
 mod run;
 mod schedule;
 mod status;
+mod status_run;
 mod validate;
 
 use std::process::ExitCode;
@@ -78,6 +81,8 @@ pub enum Command {
     Reset(reset::ResetArgs),
     Validate(validate::ValidateArgs),
     Status(status::StatusArgs),
+    Logs(logs::LogsArgs),
+    Clean(clean::CleanArgs),
     Config(config::ConfigArgs),
     Doctor(doctor::DoctorArgs),
     Completions(completions::CompletionsArgs),
@@ -123,6 +128,8 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
         Command::Reset(args) => reset::cmd_reset(ui, &cli.global, args),
         Command::Validate(args) => validate::cmd_validate(ui, &cli.global, args),
         Command::Status(args) => status::cmd_status(ui, &cli.global, args),
+        Command::Logs(args) => logs::cmd_logs(ui, &cli.global, args),
+        Command::Clean(args) => clean::cmd_clean(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),

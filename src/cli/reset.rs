@@ -51,6 +51,14 @@ pub fn cmd_reset(ui: &mut Ui, global: &GlobalArgs, args: ResetArgs) -> Result<i3
             return Err(error.with_hint("`teams status` lists the IDs"));
         }
     }
+    // `prd.json` and the store change together, never under a running teams.
+    let layout = crate::run::Layout::new(&ctx.repo_root);
+    let _lock = if layout.dir().exists() {
+        Some(crate::run::lock::RunLock::acquire(&layout.lock())?.lock)
+    } else {
+        None
+    };
+    reset_in_interrupted_run(&layout, &args.ids, &doc)?;
     let mut done = Vec::new();
     for id in &args.ids {
         let edit = if doc.prd().epic(id).is_some() {
@@ -78,4 +86,30 @@ pub fn cmd_reset(ui: &mut Ui, global: &GlobalArgs, args: ResetArgs) -> Result<i3
             .map_err(write_error)?;
     }
     Ok(crate::exit_code::SUCCESS)
+}
+
+/// An interrupted run's store is the truth `teams resume` rewrites `prd.json` from, so the reset
+/// goes there too; otherwise resuming would undo it.
+fn reset_in_interrupted_run(
+    layout: &crate::run::Layout,
+    ids: &[String],
+    doc: &PrdDocument,
+) -> Result<()> {
+    let path = layout.state_db();
+    if !path.exists() {
+        return Ok(());
+    }
+    let store = crate::store::Store::open(&path)?;
+    let Some(run) = store.unfinished_run()? else {
+        return Ok(());
+    };
+    for id in ids {
+        if doc.prd().epic(id).is_some() {
+            store.reset_unit(&run.id, id)?;
+        } else if let Some((epic, _)) = doc.prd().story(id) {
+            store.reset_story(&run.id, id)?;
+            store.set_unit_status(&run.id, epic.id.as_str(), "pending", None)?;
+        }
+    }
+    Ok(())
 }

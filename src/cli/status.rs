@@ -1,5 +1,6 @@
 //! `teams status`: epics and stories from `prd.json` — status, passes, attempts, short SHAs and
-//! failure reasons — for people or (`--json`) for scripts.
+//! failure reasons — then the last run from the state store (what runs now, for how long, the
+//! spend) and the next command, for people or (`--json`) for scripts.
 
 use clap::Args;
 use serde::Serialize;
@@ -71,6 +72,10 @@ struct StatusReport<'a> {
     prd: &'a str,
     totals: Totals,
     epics: Vec<EpicReport<'a>>,
+    /// The last run from the state store (absent before the first run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a super::status_run::RunView>,
+    next: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -102,10 +107,19 @@ pub fn cmd_status(ui: &mut Ui, global: &GlobalArgs, _args: StatusArgs) -> Result
     let document = PrdDocument::load(&ctx.prd_path)
         .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
     let prd = document.prd();
+    let run = super::status_run::load(&crate::run::Layout::new(&ctx.repo_root))?;
     if ctx.json {
-        write_json(ui, &report(prd, &shown))?;
+        let mut report = report(prd, &shown);
+        report.next = super::status_run::next_command(run.as_ref(), prd);
+        report.run = run.as_ref();
+        write_json(ui, &report)?;
     } else {
-        let text = format_status(prd, &shown, ui.styles());
+        let mut text = format_status(prd, &shown, ui.styles());
+        let tail = super::status_run::format(run.as_ref(), prd);
+        if !tail.is_empty() {
+            text.push('\n');
+            text.push_str(&tail);
+        }
         ui.stdout()
             .write_all(text.as_bytes())
             .map_err(write_error)?;
@@ -142,6 +156,8 @@ fn report<'a>(prd: &'a Prd, shown: &'a str) -> StatusReport<'a> {
                     .collect(),
             })
             .collect(),
+        run: None,
+        next: None,
     }
 }
 

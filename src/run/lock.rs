@@ -85,6 +85,11 @@ impl RunLock {
     }
 }
 
+/// The PID of the live `teams` holding the lock at `path`, if one does (for `teams status`).
+pub fn live_holder(path: &Path) -> Option<u32> {
+    read_holder(path).filter(Holder::is_alive).map(|h| h.pid)
+}
+
 impl Drop for RunLock {
     fn drop(&mut self) {
         if read_holder(&self.path).is_some_and(|h| h.pid == self.pid) {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use read::{AttemptRow, EventRow, RunRow, RunState, StoryRow, UnitRow};
+pub use read::{AttemptRow, EventRow, RunOverview, RunRow, RunState, StoryRow, UnitRow};
 pub use write::{AgentEnd, AttemptDecision, AttemptStart, NewRun, NewStory, NewUnit, StoryUpdate};
 
 use crate::error::TeamsError;

@@ -114,7 +114,54 @@ impl RunState {
     }
 }
 
+/// What `teams status` shows of a run, read with a few indexed queries (it must stay fast on a
+/// store holding many runs and attempts, and never block the run).
+#[derive(Debug, Clone)]
+pub struct RunOverview {
+    pub run: RunRow,
+    /// Agents running now.
+    pub running: Vec<AttemptRow>,
+    pub cost_usd: f64,
+    pub attempts: i64,
+}
+
 impl Store {
+    /// The most recent run with its running agents and spend.
+    pub fn latest_overview(&self) -> Result<Option<RunOverview>, StoreError> {
+        let Some(run) = self.latest_run()? else {
+            return Ok(None);
+        };
+        let (cost_usd, attempts): (f64, i64) = self
+            .conn
+            .query_row(
+                "SELECT coalesce(sum(cost_usd), 0), count(*) FROM attempts WHERE run_id = ?1",
+                [&run.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        let running = self.rows(
+            &format!("{ATTEMPT_COLUMNS} WHERE run_id = ?1 AND state = 'running' ORDER BY id"),
+            &run.id,
+            attempt_row,
+        )?;
+        Ok(Some(RunOverview {
+            run,
+            running,
+            cost_usd,
+            attempts,
+        }))
+    }
+
+    /// Every run, newest first.
+    pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{RUN_COLUMNS} ORDER BY started_at DESC, id DESC"))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], run_row).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// The most recent run, if any.
     pub fn latest_run(&self) -> Result<Option<RunRow>, StoreError> {
         self.conn
@@ -190,35 +237,9 @@ impl Store {
             },
         )?;
         let attempts = self.rows(
-            "SELECT id, unit_id, story_id, role, attempt, reask, backend, model, state, pid,
-                    started_at, ended_at, exit_code, failure, start_sha, result_sha, verdict,
-                    feedback, cost_usd, counted
-             FROM attempts WHERE run_id = ?1 ORDER BY id",
+            &format!("{ATTEMPT_COLUMNS} WHERE run_id = ?1 ORDER BY id"),
             run_id,
-            |r| {
-                Ok(AttemptRow {
-                    id: r.get(0)?,
-                    unit_id: r.get(1)?,
-                    story_id: r.get(2)?,
-                    role: r.get(3)?,
-                    attempt: r.get(4)?,
-                    reask: r.get(5)?,
-                    backend: r.get(6)?,
-                    model: r.get(7)?,
-                    state: r.get(8)?,
-                    pid: r.get(9)?,
-                    started_at: r.get(10)?,
-                    ended_at: r.get(11)?,
-                    exit_code: r.get(12)?,
-                    failure: r.get(13)?,
-                    start_sha: r.get(14)?,
-                    result_sha: r.get(15)?,
-                    verdict: r.get(16)?,
-                    feedback: r.get(17)?,
-                    cost_usd: r.get(18)?,
-                    counted: r.get(19)?,
-                })
-            },
+            attempt_row,
         )?;
         Ok(Some(RunState {
             run,
@@ -268,6 +289,36 @@ impl Store {
         let rows = stmt.query_map([run_id], map).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
+}
+
+const ATTEMPT_COLUMNS: &str =
+    "SELECT id, unit_id, story_id, role, attempt, reask, backend, model, state,
+        pid, started_at, ended_at, exit_code, failure, start_sha, result_sha, verdict, feedback,
+        cost_usd, counted FROM attempts";
+
+fn attempt_row(r: &Row<'_>) -> rusqlite::Result<AttemptRow> {
+    Ok(AttemptRow {
+        id: r.get(0)?,
+        unit_id: r.get(1)?,
+        story_id: r.get(2)?,
+        role: r.get(3)?,
+        attempt: r.get(4)?,
+        reask: r.get(5)?,
+        backend: r.get(6)?,
+        model: r.get(7)?,
+        state: r.get(8)?,
+        pid: r.get(9)?,
+        started_at: r.get(10)?,
+        ended_at: r.get(11)?,
+        exit_code: r.get(12)?,
+        failure: r.get(13)?,
+        start_sha: r.get(14)?,
+        result_sha: r.get(15)?,
+        verdict: r.get(16)?,
+        feedback: r.get(17)?,
+        cost_usd: r.get(18)?,
+        counted: r.get(19)?,
+    })
 }
 
 const RUN_COLUMNS: &str =

@@ -91,7 +91,8 @@ CREATE TABLE attempts (
     counted       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX attempts_by_story ON attempts (run_id, story_id, attempt);
-CREATE INDEX attempts_running ON attempts (state) WHERE state = 'running';
+CREATE INDEX attempts_running ON attempts (run_id, state) WHERE state = 'running';
+CREATE INDEX runs_by_start ON runs (started_at);
 
 CREATE TABLE events (
     seq        INTEGER PRIMARY KEY,

@@ -286,6 +286,17 @@ impl Store {
         )
     }
 
+    /// Puts a unit and all its stories back to pending (`teams reset EPIC`).
+    pub fn reset_unit(&self, run_id: &str, unit_id: &str) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE stories SET status = 'pending', attempts = 0, commit_sha = NULL,
+                failure_reason = NULL, feedback = NULL, start_sha = NULL
+             WHERE run_id = ?1 AND unit_id = ?2",
+            params![run_id, unit_id],
+        )?;
+        self.set_unit_status(run_id, unit_id, "pending", None)
+    }
+
     /// An agent is about to start; returns the attempt's row id.
     pub fn attempt_started(&self, a: &AttemptStart<'_>) -> Result<i64, StoreError> {
         self.exec(
