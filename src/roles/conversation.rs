@@ -271,8 +271,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let prompts = dir.path().join(".teams/prompts");
         std::fs::create_dir_all(&prompts).unwrap();
-        std::fs::write(prompts.join("discuss.md"), "Fix {{story_id}} into {{guidance_file}}\n")
-            .unwrap();
+        std::fs::write(
+            prompts.join("discuss.md"),
+            "Fix {{story_id}} into {{guidance_file}}\n",
+        )
+        .unwrap();
         let prompt = ConversationPrompt::load(dir.path(), ConversationRole::Discuss).unwrap();
         assert_eq!(prompt.source, Some(prompts.join("discuss.md")));
         let text = prompt.discuss(&DiscussContext {

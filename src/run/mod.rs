@@ -13,6 +13,7 @@ mod execute;
 pub mod layout;
 mod merge;
 mod messages;
+pub mod planning;
 pub mod progress_md;
 mod settings;
 pub mod setup;
@@ -22,6 +23,7 @@ mod unit_branch;
 pub mod verify;
 mod worker;
 
+pub use driver::{AgentCall, AgentReply, AgentSet, RoleAgent, SimWork};
 pub use events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 pub use execute::{RunRequest, execute};
 pub use layout::Layout;
