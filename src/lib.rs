@@ -22,4 +22,5 @@ pub mod roles;
 pub mod run;
 pub mod sim;
 pub mod supervisor;
+pub mod talk;
 pub mod ui;
