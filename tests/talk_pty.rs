@@ -1,7 +1,8 @@
 //! The interactive forms of `teams init` and `teams discuss`, driven through a real
 //! pseudo-terminal (rexpect): dialoguer's questions are answered with keys, the agent (the fake,
 //! in its interactive mode) gets the terminal, asks the user a question and uses the answer, and
-//! `teams` takes the terminal back and checks the result.
+//! `teams` takes the terminal back and checks the result. The init test goes on into the
+//! interactive `teams plan` that init offers at its end.
 //!
 //! Waits are bounded by rexpect's timeout (a test that hangs fails); nothing measures time.
 
@@ -52,7 +53,7 @@ fn prd_with(project: &str) -> Value {
 }
 
 #[test]
-fn init_asks_hands_the_terminal_to_the_agent_and_validates_what_it_wrote() {
+fn init_asks_hands_the_terminal_to_the_agent_validates_what_it_wrote_and_plans() {
     let env = TestEnv::new();
     env.git_init();
     fake_agent::install_as_claude(&env.root().join("bin"));
@@ -67,6 +68,16 @@ fn init_asks_hands_the_terminal_to_the_agent_and_validates_what_it_wrote() {
                     content: Some(prd + "\n"),
                 },
                 Step::Final("prd.json is written; end the session.".into()),
+            ],
+        )
+        .rule(
+            Match::role("planner"),
+            vec![
+                Step::Ask("AGENT: which storage?".into()),
+                Step::Write {
+                    path: ".teams/plans/plan-EPIC-001.md".into(),
+                    content: Some("## US-001: List items\n\nStore items in {{answer}}.\n".into()),
+                },
             ],
         )
         .write_to(&env.root().join("script.json"))
@@ -87,14 +98,27 @@ fn init_asks_hands_the_terminal_to_the_agent_and_validates_what_it_wrote() {
     keys(&mut p, "Pty Shop\r");
     p.exp_string("prd.json is valid: 1 epic, 1 story").unwrap();
     p.exp_string("Plan the epics now?").unwrap();
-    keys(&mut p, "n");
-    p.exp_string("next: `teams plan`").unwrap();
+    keys(&mut p, "y");
+    p.exp_string("planning EPIC-001: Shop").unwrap();
+    p.exp_string("AGENT: which storage?").unwrap();
+    keys(&mut p, "sqlite\r");
+    p.exp_string("planned EPIC-001: .teams/plans/plan-EPIC-001.md")
+        .unwrap();
+    p.exp_string("next: `teams run`").unwrap();
     p.exp_eof().unwrap();
 
     let written: Value = serde_json::from_slice(&env.read("prd.json")).unwrap();
     assert_eq!(written["project"], "Pty Shop");
+    assert_eq!(written["epics"][0]["planned"], true);
+    assert_eq!(
+        env.read(".teams/plans/plan-EPIC-001.md"),
+        b"## US-001: List items\n\nStore items in sqlite.\n"
+    );
     let runs = read_invocations(&env.root().join("record.jsonl")).unwrap();
-    assert_eq!(runs.len(), 1);
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].role, "planner");
+    assert_eq!(runs[1].mode, "interactive");
+    assert!(runs[1].prompt.contains("This is an interactive session"));
     assert_eq!(runs[0].mode, "interactive");
     assert_eq!(runs[0].role, "init");
     assert_eq!(runs[0].answers, ["Pty Shop"]);
