@@ -389,6 +389,9 @@ fn help_lists_only_working_commands_and_completions_generate() {
             "config",
             "doctor",
             "completions",
+            "plan",
+            "init",
+            "discuss",
             "help"
         ]
     );
