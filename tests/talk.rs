@@ -526,3 +526,57 @@ fn config_role_set_changes_only_the_value_in_a_commented_file() {
             .ends_with("\n[roles.validator]\nbackend = \"codex\"\nreasoning = \"high\"\n")
     );
 }
+
+#[test]
+fn ctrl_c_during_plan_auto_stops_the_planner_and_plans_nothing() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let repo = Repo::new(Script::default().rule(Match::role("planner"), vec![Step::Hang]));
+    repo.env.write(
+        "prd.json",
+        serde_json::to_string_pretty(&valid_prd()).unwrap() + "\n",
+    );
+    let mut teams = repo.env.command(env!("CARGO_BIN_EXE_teams"));
+    let child = teams
+        .args(["plan", "--auto"])
+        .env("PATH", fake_agent::path_with(&repo.env.root().join("bin")))
+        .env("TEAMS_FAKE_SCRIPT", repo.env.root().join("script.json"))
+        .env("TEAMS_FAKE_RECORD", repo.env.root().join("record.jsonl"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The planner has started once its record exists.
+    let planner = (0..3000)
+        .find_map(|_| {
+            let found = repo.records("planner").into_iter().next();
+            if found.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            found
+        })
+        .expect("the planner never started");
+    let teams_pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    kill(teams_pid, Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(20), "{}", show(&out));
+    assert!(text(&out.stderr).contains("interrupted; the planner agent was stopped"));
+    // The planner's process group was stopped with it, not left behind.
+    let planner_pid = Pid::from_raw(i32::try_from(planner.pid).unwrap());
+    let gone = (0..3000).any(|_| {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", planner.pid));
+        let zombie = stat.is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        });
+        let dead = kill(planner_pid, None).is_err() || zombie;
+        if !dead {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        dead
+    });
+    assert!(gone, "the planner {} is still running", planner.pid);
+    assert_eq!(repo.prd()["epics"][0]["planned"], false);
+}

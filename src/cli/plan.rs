@@ -9,15 +9,14 @@ use clap::Args;
 use super::GlobalArgs;
 use super::output::write_error;
 use super::prd_input::{ProblemListing, load_error, shown_path};
-use crate::agent::{Invocation, Role};
+use crate::agent::{FailureClass, Invocation, Role};
 use crate::config::{Config, ConfigOverrides};
 use crate::error::{Result, TeamsError};
 use crate::prd::{EpicId, PrdDocument};
 use crate::roles::{PromptPaths, PromptTemplates, interactive_planner_prompt};
 use crate::run::planning::{plan_from_answer, planner_prompt, save_plan};
 use crate::run::{AgentCall, AgentSet, Layout, SimWork, Unit};
-use crate::supervisor::CancelHandle;
-use crate::talk::{TalkAgent, talk_files};
+use crate::talk::{TalkAgent, interrupted, run_until_done_or_ctrl_c, talk_files};
 use crate::ui::Ui;
 
 /// Plan epics before a run
@@ -185,13 +184,10 @@ fn plan_once(
         },
         sim_delay: std::time::Duration::ZERO,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| {
-            TeamsError::internal("failed to start the async runtime").with_source(err)
-        })?;
-    let reply = runtime.block_on(agent.run(&call, CancelHandle::new(), |_| {}));
+    let reply = run_until_done_or_ctrl_c(|cancel| agent.run(&call, cancel, |_| {}))?;
+    if reply.failure == Some(FailureClass::Cancelled) {
+        return Err(interrupted(Role::Planner));
+    }
     if let Some(failure) = &reply.failure
         && let Some(hint) = agent.setup_hint(failure)
     {

@@ -106,38 +106,18 @@ impl TalkAgent {
     /// Runs the agent once in print mode, to its end; Ctrl-C stops it (SIGINT to its group, then
     /// SIGKILL after the grace period) and gives an interrupted error.
     pub fn run_print(&self, invocation: &Invocation, transcript: &Path) -> Result<AgentRun> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| {
-                TeamsError::internal("failed to start the async runtime").with_source(err)
-            })?;
-        let cancel = CancelHandle::new();
-        let run = runtime.block_on(async {
-            let on_ctrl_c = cancel.clone();
-            let watcher = tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    on_ctrl_c.interrupt();
-                }
-            });
-            let run = crate::agent::run_agent(
+        let run = run_until_done_or_ctrl_c(|cancel| {
+            crate::agent::run_agent(
                 self.backend.as_ref(),
                 invocation,
                 self.limits,
                 Some(transcript.to_path_buf()),
-                cancel.clone(),
+                cancel,
                 |_| {},
             )
-            .await;
-            watcher.abort();
-            run
-        });
+        })?;
         match &run.failure {
-            Some(FailureClass::Cancelled) => Err(TeamsError::new(
-                ErrorKind::Interrupted,
-                format!("interrupted; the {} agent was stopped", invocation.role),
-            )
-            .with_hint("run the same command again to start over")),
+            Some(FailureClass::Cancelled) => Err(interrupted(invocation.role)),
             Some(
                 failure @ (FailureClass::NotLoggedIn { .. } | FailureClass::NotInstalled { .. }),
             ) => Err(self.setup_error(failure.describe(invocation.role.as_str()), failure)),
@@ -180,6 +160,45 @@ impl TalkAgent {
         }
         error.with_hint("`teams doctor` checks every backend")
     }
+}
+
+/// Runs the future `start` makes on a fresh runtime; a Ctrl-C meanwhile asks it to stop through
+/// its cancel handle (SIGINT to the agent's process group, SIGKILL after the grace period), so the
+/// agent, which lives in a process group of its own, is never left running after `teams` ends.
+pub fn run_until_done_or_ctrl_c<F, T>(start: impl FnOnce(CancelHandle) -> F) -> Result<T>
+where
+    F: std::future::Future<Output = T>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            TeamsError::internal("failed to start the async runtime").with_source(err)
+        })?;
+    let cancel = CancelHandle::new();
+    runtime.block_on(async {
+        // Registered before the agent starts, so no Ctrl-C can slip in between.
+        let mut ctrl_c = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|err| TeamsError::internal("failed to watch for Ctrl-C").with_source(err))?;
+        let on_ctrl_c = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            if ctrl_c.recv().await.is_some() {
+                on_ctrl_c.interrupt();
+            }
+        });
+        let result = start(cancel).await;
+        watcher.abort();
+        Ok(result)
+    })
+}
+
+/// The error for an agent run that Ctrl-C stopped.
+pub fn interrupted(role: Role) -> TeamsError {
+    TeamsError::new(
+        ErrorKind::Interrupted,
+        format!("interrupted; the {role} agent was stopped"),
+    )
+    .with_hint("run the same command again to start over")
 }
 
 /// The agent's failure as one line for a message ("crashed with exit code 3", …).

@@ -11,7 +11,9 @@ mod agent;
 mod context;
 mod scaffold;
 
-pub use agent::{TalkAgent, TalkFiles, describe_failure, talk_files};
+pub use agent::{
+    TalkAgent, TalkFiles, describe_failure, interrupted, run_until_done_or_ctrl_c, talk_files,
+};
 pub use context::{
     AttemptRecord, FailedStory, MAX_DIFF_BYTES, StoryContext, TRANSCRIPT_TAIL_LINES,
     failed_stories, gather_story_context, render_attempts,
