@@ -272,6 +272,11 @@ fn plan_auto_writes_the_plan_and_marks_the_epic_planned() {
         "{}",
         show(&out)
     );
+    assert!(
+        !text(&out.stderr).contains("changed files"),
+        "{}",
+        show(&out)
+    );
     assert_eq!(
         repo.env.read(".teams/plans/plan-EPIC-001.md"),
         plan.as_bytes()
@@ -287,6 +292,32 @@ fn plan_auto_writes_the_plan_and_marks_the_epic_planned() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(text(&out.stdout).contains("every epic is already planned"));
     assert_eq!(repo.records("planner").len(), 1);
+}
+
+#[test]
+fn a_one_shot_planner_that_edits_the_checkout_is_reported() {
+    let repo = Repo::new(Script::default().rule(
+        Match::role("planner"),
+        vec![
+            Step::Write {
+                path: "stray.txt".into(),
+                content: None,
+            },
+            Step::Final("## US-001: Say hello\n".into()),
+        ],
+    ));
+    repo.env.write(
+        "prd.json",
+        serde_json::to_string_pretty(&valid_prd()).unwrap() + "\n",
+    );
+    let out = repo.teams(&["plan", "--auto"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("the EPIC-001 planner changed files in your checkout"),
+        "{}",
+        show(&out)
+    );
+    assert!(repo.env.repo().join("stray.txt").exists());
 }
 
 #[test]

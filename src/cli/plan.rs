@@ -90,7 +90,18 @@ pub(super) fn plan_epics(
         ui.status(&format!("planning {}: {}\n", unit.id, unit.title))
             .map_err(write_error)?;
         let written = if auto {
-            plan_once(ctx, &config, &layout, &unit, prompt)?
+            let before = checkout_status(&ctx.repo_root);
+            let written = plan_once(ctx, &config, &layout, &unit, prompt)?;
+            let after = checkout_status(&ctx.repo_root);
+            if before != after {
+                // The user's own uncommitted work may be in there: say so, never undo it.
+                ui.warn(&format!(
+                    "the {} planner changed files in your checkout (it should only answer);                      check `git status`",
+                    unit.id
+                ))
+                .map_err(write_error)?;
+            }
+            written
         } else {
             plan_in_session(ctx, &config, &layout, &unit, prompt, backend)?
         };
@@ -122,6 +133,14 @@ pub(super) fn plan_epics(
     }
     ui.status("next: `teams run`\n").map_err(write_error)?;
     Ok(crate::exit_code::SUCCESS)
+}
+
+/// `git status --porcelain` of the user's checkout (`None` when git cannot tell), to notice a
+/// one-shot planner that edited files instead of only answering.
+fn checkout_status(repo_root: &std::path::Path) -> Option<String> {
+    crate::git::GitRunner::new(repo_root)
+        .run_lossy(["status", "--porcelain", "--untracked-files=all"])
+        .ok()
 }
 
 /// The epics to plan: the ones named (each must exist), or every unplanned one.
