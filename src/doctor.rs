@@ -324,6 +324,16 @@ async fn check_login(
     }
 }
 
+/// The built-in agent CLIs found on `path` (the `PATH` value), in the order of
+/// [`BUILTIN_BACKENDS`](crate::agent::BUILTIN_BACKENDS): what `teams init` offers to talk to.
+/// Only looks for the programs (no `--version` probe), so asking stays instant.
+pub fn installed_backends(path: Option<&OsStr>, cwd: &Path) -> Vec<&'static str> {
+    crate::agent::BUILTIN_BACKENDS
+        .into_iter()
+        .filter(|name| find_program(OsStr::new(name), path, cwd).is_some())
+        .collect()
+}
+
 /// Checks that git is installed and new enough.
 pub async fn check_git(cwd: &Path) -> Check {
     let spec = CommandSpec {
@@ -495,6 +505,23 @@ mod tests {
             find_program(OsStr::new("./mycli"), None, tmp.path()),
             Some(tmp.path().join("./mycli"))
         );
+    }
+
+    #[test]
+    fn installed_backends_lists_builtin_clis_on_path_in_order() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        for name in ["gemini", "claude", "mycli"] {
+            let exe = tmp.path().join(name);
+            std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let path = tmp.path().as_os_str();
+        assert_eq!(
+            installed_backends(Some(path), Path::new("/")),
+            ["claude", "gemini"]
+        );
+        assert!(installed_backends(None, Path::new("/")).is_empty());
     }
 
     #[test]

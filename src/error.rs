@@ -173,3 +173,12 @@ impl From<crate::roles::PromptError> for TeamsError {
             .with_source(err)
     }
 }
+
+/// A conversation prompt override is project configuration too.
+impl From<crate::roles::ConversationPromptError> for TeamsError {
+    fn from(err: crate::roles::ConversationPromptError) -> Self {
+        TeamsError::usage(err.to_string())
+            .with_hint("fix the file or remove it to use the built-in prompt (docs/prompts.md)")
+            .with_source(err)
+    }
+}

@@ -23,4 +23,5 @@ pub mod run;
 pub mod sim;
 pub mod store;
 pub mod supervisor;
+pub mod talk;
 pub mod ui;

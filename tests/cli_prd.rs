@@ -394,6 +394,9 @@ fn help_lists_only_working_commands_and_completions_generate() {
             "config",
             "doctor",
             "completions",
+            "plan",
+            "init",
+            "discuss",
             "help"
         ]
     );

@@ -394,6 +394,7 @@ fn command_backends_search_plain_stdout_with_every_known_phrase() {
         CommandBackendConfig {
             command: vec!["wrap-claude".into()],
             output: Output::Text,
+            interactive_command: None,
         },
     )
     .unwrap();

@@ -12,6 +12,7 @@ pub mod redact;
 mod registry;
 pub mod reset_time;
 mod run;
+mod session;
 pub mod spec;
 
 pub use backend::{
@@ -28,4 +29,5 @@ pub use registry::{
     BUILTIN_BACKENDS, BackendError, builtin_backend, command_backends, resolve_backend,
 };
 pub use run::{AgentLimits, AgentRun, run_agent};
+pub use session::{SessionEnd, SessionError, run_session};
 pub use spec::{CommandSpec, StdinInput};

@@ -33,6 +33,10 @@ pub fn command_backends(config: &crate::config::Config) -> BTreeMap<String, Comm
             let command = CommandBackendConfig {
                 command: backend.command.value.clone(),
                 output,
+                interactive_command: backend
+                    .interactive_command
+                    .as_ref()
+                    .map(|c| c.value.clone()),
             };
             (name.clone(), command)
         })
@@ -98,6 +102,7 @@ mod tests {
         let config = CommandBackendConfig {
             command: vec!["my-claude".into(), "{prompt_file}".into()],
             output: Output::ClaudeStreamJson,
+            interactive_command: None,
         };
         commands.insert("claude".to_owned(), config.clone());
         commands.insert("mycli".to_owned(), config);
@@ -119,6 +124,7 @@ mod tests {
             CommandBackendConfig {
                 command: vec![],
                 output: Output::Text,
+                interactive_command: None,
             },
         );
         assert_eq!(

@@ -1,14 +1,18 @@
 //! The command line: clap definitions, the global options of spec §2, and one `match` that
 //! dispatches to one module per command (`cmd_<name>`). Errors are rendered here and nowhere else.
 
+mod ask;
 mod clean;
 mod completions;
 mod config;
 mod context;
 mod demo;
+mod discuss;
 mod doctor;
+mod init;
 mod logs;
 mod output;
+mod plan;
 mod prd_input;
 mod render;
 mod reporting;
@@ -86,6 +90,9 @@ pub enum Command {
     Config(config::ConfigArgs),
     Doctor(doctor::DoctorArgs),
     Completions(completions::CompletionsArgs),
+    Plan(plan::PlanArgs),
+    Init(init::InitArgs),
+    Discuss(discuss::DiscussArgs),
 }
 
 /// Entry point of the binary: parse, dispatch, render any error, and pick the exit code.
@@ -133,6 +140,9 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
+        Command::Plan(args) => plan::cmd_plan(ui, &cli.global, args),
+        Command::Init(args) => init::cmd_init(ui, &cli.global, args),
+        Command::Discuss(args) => discuss::cmd_discuss(ui, &cli.global, args),
     }
 }
 

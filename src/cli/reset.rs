@@ -90,7 +90,7 @@ pub fn cmd_reset(ui: &mut Ui, global: &GlobalArgs, args: ResetArgs) -> Result<i3
 
 /// An interrupted run's store is the truth `teams resume` rewrites `prd.json` from, so the reset
 /// goes there too; otherwise resuming would undo it.
-fn reset_in_interrupted_run(
+pub(super) fn reset_in_interrupted_run(
     layout: &crate::run::Layout,
     ids: &[String],
     doc: &PrdDocument,

@@ -13,6 +13,7 @@
 //! The keys are documented in `default.toml` and `docs/config.md`.
 
 mod duration;
+mod edit;
 mod env;
 mod error;
 mod file;
@@ -27,6 +28,7 @@ mod value;
 mod tests;
 
 pub use duration::{Duration, DurationError};
+pub use edit::{RoleSettings, set_role, set_role_in_text};
 /// Typo suggestions, shared with the prompt templates' placeholder check.
 pub(crate) use error::suggest;
 pub use error::{ConfigError, Location};

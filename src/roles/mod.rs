@@ -10,16 +10,22 @@
 //!   rendering it; the built-in texts are `prompts/<role>.md` at the repository root.
 //! - `verdict.rs`: the validator's JSON verdict.
 //! - `handoff.rs`: the builder's `done: …; evidence: …; risk: …; next: …` line.
+//! - `conversation.rs`: the `init` and `discuss` prompts and the interactive planner note.
 //! - `planner.rs`: when to plan (spec §4.4) and cutting one story's section out of a plan.
 //!
 //! The prompt contract for users is in `docs/prompts.md`.
 
+mod conversation;
 mod handoff;
 mod planner;
 mod prompts;
 mod template;
 mod verdict;
 
+pub use conversation::{
+    ConversationPrompt, ConversationPromptError, ConversationRole, DiscussContext, InitContext,
+    interactive_planner_prompt,
+};
 pub use handoff::{Handoff, parse_handoff};
 pub use planner::{needs_planner, plan_section};
 pub use prompts::{

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod lock;
 mod merge;
 mod messages;
+pub mod planning;
 pub mod progress_md;
 mod resume;
 mod settings;
@@ -26,6 +27,7 @@ mod unit_branch;
 pub mod verify;
 mod worker;
 
+pub use driver::{AgentCall, AgentReply, AgentSet, RoleAgent, SimWork};
 pub use events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 pub use execute::{RunMode, RunRequest, execute};
 pub use layout::Layout;

@@ -379,12 +379,30 @@ fn stop_leftover_agents(root: &Path, run_id: &str, state: &RunState) -> usize {
     }
     // Give the kernel a moment to take them down, so none writes into a worktree being removed.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while std::time::Instant::now() < deadline
-        && groups
-            .iter()
-            .any(|g| nix::sys::signal::killpg(Pid::from_raw(*g), None).is_ok())
-    {
+    while std::time::Instant::now() < deadline && groups.iter().any(|g| group_running(*g)) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     stopped
+}
+
+/// Whether a process group still has a member that is not a zombie. Killed agents whose parent
+/// (the crashed `teams`) is gone stay zombies until init reaps them, which some containers' init
+/// never does; a zombie runs nothing, so it does not count.
+fn group_running(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return nix::sys::signal::killpg(Pid::from_raw(pgid), None).is_ok();
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // Fields after the command name: state, ppid, pgrp, …
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            return false;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next();
+        let group = fields.nth(1).and_then(|g| g.parse::<i32>().ok());
+        group == Some(pgid) && state != Some("Z")
+    })
 }

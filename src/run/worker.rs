@@ -18,7 +18,7 @@ use crate::config::PlannerMode;
 use crate::error::TeamsError;
 use crate::git::{Checkout, GitError};
 use crate::prd::{Story, StoryId, StoryResult};
-use crate::roles::{PlannerContext, PromptTemplates, StoryBrief};
+use crate::roles::{PromptTemplates, StoryBrief};
 use crate::supervisor::{CancelHandle, StopRequest};
 
 use super::driver::{AgentCall, AgentReply, AgentSet, SimWork};
@@ -144,15 +144,12 @@ impl UnitWorker {
         if pending.is_empty() || mode == PlannerMode::Never || !wanted {
             return Ok(None);
         }
-        let briefs: Vec<StoryBrief<'_>> = self.unit.stories.iter().map(brief).collect();
-        let prompt = self.shared.templates.planner(&PlannerContext {
-            project: &self.shared.project,
-            project_description: &self.shared.project_description,
-            unit_id: self.unit.id.as_str(),
-            unit_title: &self.unit.title,
-            unit_description: &self.unit.description,
-            stories: briefs,
-        });
+        let prompt = super::planning::planner_prompt(
+            &self.shared.templates,
+            &self.shared.project,
+            &self.shared.project_description,
+            &self.unit,
+        );
         let start = self.head()?;
         let stories = self.unit.stories.clone();
         let title = self.unit.title.clone();
@@ -172,12 +169,10 @@ impl UnitWorker {
         self.checkout
             .force_branch_to(&self.branch, &start)
             .map_err(git_stop)?;
-        let plan = match (&reply.failure, reply.final_text) {
-            (None, Some(text)) => text,
-            (failure, _) => {
-                let why = failure
-                    .as_ref()
-                    .map_or("it gave no plan".to_owned(), |f| f.describe("planner"));
+        let plan = match super::planning::plan_from_answer(reply.failure.as_ref(), reply.final_text)
+        {
+            Ok(plan) => plan,
+            Err(why) => {
                 self.warn(format!(
                     "{}: planning failed ({why}); building without a plan",
                     self.unit.id
@@ -185,12 +180,8 @@ impl UnitWorker {
                 return Ok(None);
             }
         };
-        let saved = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&path, &plan));
-        match saved {
-            Ok(()) => {
+        match super::planning::save_plan(&self.shared.git.layout, &self.unit.id, &plan) {
+            Ok(_) => {
                 let _ = self.tx.send(WorkerMsg::Planned {
                     unit: self.unit.id.clone(),
                 });

@@ -217,6 +217,10 @@ pub enum Step {
     },
     /// The final result text (the last one wins).
     Final(String),
+    /// Print this question on stdout and read one line from stdin (the user's terminal in an
+    /// interactive session). The answer is recorded and replaces `{{answer}}` in the text of later
+    /// `write`, `commit`, `text` and `final` steps.
+    Ask(String),
     /// A validator verdict: the final text becomes a short sentence plus this value in a
     /// ```` ```json ```` fence (any JSON, so malformed verdicts can be scripted too).
     Verdict(serde_json::Value),
@@ -303,6 +307,11 @@ pub enum RecordLine {
         pid: u32,
         child_pid: u32,
     },
+    /// The answer an `ask` step read.
+    Answer {
+        pid: u32,
+        text: String,
+    },
     End {
         pid: u32,
         end_ms: u64,
@@ -336,6 +345,8 @@ pub struct Invocation {
     pub end_ms: Option<u64>,
     pub exit_code: Option<i32>,
     pub grandchild_pids: Vec<u32>,
+    /// What the user answered to `ask` steps, in order.
+    pub answers: Vec<String>,
 }
 
 /// Reads a record file into one [`Invocation`] per run, in start order. A missing file means no
@@ -358,6 +369,11 @@ pub fn read_invocations(path: &Path) -> io::Result<Vec<Invocation>> {
             RecordLine::Grandchild { pid, child_pid } => {
                 if let Some(run) = latest(&mut runs, pid) {
                     run.grandchild_pids.push(child_pid);
+                }
+            }
+            RecordLine::Answer { pid, text } => {
+                if let Some(run) = latest(&mut runs, pid) {
+                    run.answers.push(text);
                 }
             }
             RecordLine::End {

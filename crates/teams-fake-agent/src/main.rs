@@ -384,6 +384,7 @@ fn main() {
         ctx: &ctx,
         emit,
         result: ResultState::default(),
+        answer: String::new(),
     };
     let api_key_source = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
         "ANTHROPIC_API_KEY"

@@ -27,6 +27,8 @@ pub struct Runner<'a> {
     pub ctx: &'a Context,
     pub emit: Emitter,
     pub result: ResultState,
+    /// The user's last answer to an `ask` step; replaces `{{answer}}` in later steps' text.
+    pub answer: String,
 }
 
 impl Runner<'_> {
@@ -40,6 +42,7 @@ impl Runner<'_> {
     }
 
     fn step(&mut self, step: &Step) -> Option<Ending> {
+        let step = &self.with_answer(step);
         match step {
             Step::Text(text) => self.emit.text(text),
             Step::ToolUse { name, input } => {
@@ -91,6 +94,18 @@ impl Runner<'_> {
                 }
             }
             Step::Final(text) => self.result.text.clone_from(text),
+            Step::Ask(question) => {
+                line_out(question);
+                let mut line = String::new();
+                if let Err(e) = io::stdin().read_line(&mut line) {
+                    fail(&format!("failed to read an answer from stdin: {e}"));
+                }
+                self.answer = line.trim_end_matches(['\r', '\n']).to_owned();
+                self.ctx.record(&RecordLine::Answer {
+                    pid: std::process::id(),
+                    text: self.answer.clone(),
+                });
+            }
             Step::Verdict(value) => {
                 let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
                 self.result.text = format!("Validation complete.\n\n```json\n{pretty}\n```");
@@ -179,6 +194,29 @@ impl Runner<'_> {
         self.result
             .permission_denials
             .push(json!({"tool_name": tool, "tool_use_id": id, "tool_input": input}));
+    }
+
+    /// `step` with `{{answer}}` replaced in the text it writes or prints.
+    fn with_answer(&self, step: &Step) -> Step {
+        let fill = |text: &String| text.replace("{{answer}}", &self.answer);
+        match step {
+            Step::Write { path, content } => Step::Write {
+                path: path.clone(),
+                content: content.as_ref().map(fill),
+            },
+            Step::Commit {
+                path,
+                content,
+                message,
+            } => Step::Commit {
+                path: path.clone(),
+                content: content.as_ref().map(fill),
+                message: message.clone(),
+            },
+            Step::Final(text) => Step::Final(fill(text)),
+            Step::Text(text) => Step::Text(fill(text)),
+            other => other.clone(),
+        }
     }
 
     fn write_file(&mut self, path: &str, content: &str, append: bool) {

@@ -403,3 +403,29 @@ fn scripts_round_trip_through_json() {
     assert_eq!(again.rules[0].steps, script.rules[0].steps);
     assert!(serde_json::from_str::<Script>(r#"{"rules": [{"steps": ["no_such_step"]}]}"#).is_err());
 }
+
+#[test]
+fn an_interactive_session_asks_and_uses_the_answer() {
+    let script = Script::always(vec![
+        Step::Ask("Project name?".into()),
+        Step::Write {
+            path: "name.txt".into(),
+            content: Some("name: {{answer}}\n".into()),
+        },
+        Step::Final("wrote {{answer}}".into()),
+    ]);
+    let fake = Fake::new(Some(&script));
+    let out = fake.run(&["first prompt"], "Pty Shop\r\nignored\n", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("Project name?\n"), "{stdout}");
+    assert!(stdout.contains("wrote Pty Shop"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(fake.path().join("name.txt")).unwrap(),
+        "name: Pty Shop\n"
+    );
+    let runs = fake.invocations();
+    assert_eq!(runs[0].mode, "interactive");
+    assert_eq!(runs[0].prompt, "first prompt");
+    assert_eq!(runs[0].answers, ["Pty Shop"]);
+}

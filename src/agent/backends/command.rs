@@ -9,8 +9,9 @@
 //! Placeholders, replaced anywhere inside an argument: `{prompt_file}`, `{worktree}`, `{role}`,
 //! `{model}` and `{reasoning}` (empty when the role sets none). When no argument mentions
 //! `{prompt_file}`, the prompt goes to stdin (then EOF), so filters like `llm -m x` work as they
-//! are; the prompt file is always named in `TEAMS_PROMPT_FILE` too. There is no separate
-//! interactive form: interactive sessions run the same argv attached to the terminal.
+//! are; the prompt file is always named in `TEAMS_PROMPT_FILE` too. Interactive sessions (`init`,
+//! `plan`, `discuss`) run `interactive_command` when the table sets one, else the same `command`,
+//! attached to the terminal.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -43,6 +44,9 @@ pub struct CommandBackendConfig {
     pub command: Vec<String>,
     #[serde(default)]
     pub output: Output,
+    /// The argv template of interactive sessions; `None`: `command` attached to the terminal.
+    #[serde(default)]
+    pub interactive_command: Option<Vec<String>>,
 }
 
 /// A `command` backend built from its config. Construct with
@@ -53,6 +57,8 @@ pub struct CommandBackend {
     /// The template, non-empty (checked by [`CommandBackend::new`]).
     template: Vec<String>,
     output: Output,
+    /// The interactive template, non-empty when set.
+    interactive: Option<Vec<String>>,
 }
 
 const PROMPT_FILE: &str = "{prompt_file}";
@@ -68,6 +74,9 @@ impl CommandBackend {
             name: name.into(),
             template: config.command,
             output: config.output,
+            interactive: config
+                .interactive_command
+                .filter(|argv| argv.first().is_some_and(|p| !p.trim().is_empty())),
         })
     }
 
@@ -83,12 +92,12 @@ impl CommandBackend {
             .into()
     }
 
-    fn spec(&self, inv: &Invocation, stdin: StdinInput) -> CommandSpec {
-        let args = self.template[1..]
+    fn spec(&self, template: &[String], inv: &Invocation, stdin: StdinInput) -> CommandSpec {
+        let args = template[1..]
             .iter()
             .map(|arg| self.substitute(arg, inv))
             .collect();
-        let program = self.substitute(&self.template[0], inv);
+        let program = self.substitute(&template[0], inv);
         let mut spec = agent_spec("", args, inv, stdin);
         spec.program = program;
         spec
@@ -117,11 +126,12 @@ impl Backend for CommandBackend {
             PromptMode::Stdin => StdinInput::Bytes(inv.prompt.clone().into_bytes()),
             PromptMode::File | PromptMode::Argument => StdinInput::Null,
         };
-        self.spec(inv, stdin)
+        self.spec(&self.template, inv, stdin)
     }
 
     fn interactive_command(&self, inv: &Invocation) -> CommandSpec {
-        self.spec(inv, StdinInput::Null)
+        let template = self.interactive.as_ref().unwrap_or(&self.template);
+        self.spec(template, inv, StdinInput::Null)
     }
 
     fn parser(&self) -> Box<dyn OutputParser> {

@@ -224,6 +224,7 @@ fn command_backend(template: &[&str], output: Output) -> CommandBackend {
         CommandBackendConfig {
             command: template.iter().map(|s| s.to_string()).collect(),
             output,
+            interactive_command: None,
         },
     )
     .unwrap()
@@ -278,7 +279,8 @@ fn command_backend_without_prompt_file_gets_the_prompt_on_stdin() {
             "x",
             CommandBackendConfig {
                 command: vec![" ".into()],
-                output: Output::Text
+                output: Output::Text,
+                interactive_command: None,
             }
         )
         .is_none()
@@ -404,4 +406,26 @@ fn every_builtin_has_hints() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn command_backend_interactive_form_uses_its_own_template_when_set() {
+    let plain = command_backend(&["mycli", "--yes", "{prompt_file}"], Output::Text);
+    assert_eq!(
+        args(&plain.interactive_command(&inv())),
+        ["--yes", "/repo/.teams/prompts/US-001.md"]
+    );
+    let own = CommandBackend::new(
+        "mycli",
+        CommandBackendConfig {
+            command: vec!["mycli".into(), "--yes".into()],
+            output: Output::Text,
+            interactive_command: Some(vec!["mycli-tui".into(), "--role".into(), "{role}".into()]),
+        },
+    )
+    .unwrap();
+    let spec = own.interactive_command(&inv());
+    assert_eq!(spec.program, "mycli-tui");
+    assert_eq!(args(&spec), ["--role", "builder"]);
+    assert_eq!(args(&own.command(&inv())), ["--yes"]);
 }
