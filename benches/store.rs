@@ -312,7 +312,9 @@ fn status_on_a_big_store(runs: usize) {
 }
 
 fn resume_after_a_crash(runs: usize) {
-    println!("teams resume after a crash in a 100-unit run (sim backend): start → first unit_started");
+    println!(
+        "teams resume after a crash in a 100-unit run (sim backend): start → first unit_started"
+    );
     let mut samples = Vec::new();
     for _ in 0..runs {
         let dir = repo_with(&prd(100, 1));

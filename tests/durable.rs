@@ -271,20 +271,8 @@ fn baseline() -> &'static (Value, String) {
 
 /// Kills `teams` at `point`, resumes, and checks the result equals the uninterrupted run's.
 fn crash_and_resume(point: &str) {
-    use std::os::unix::process::ExitStatusExt;
     let (want_prd, want_tree) = baseline();
-    let p = Project::new(TOML, &script());
-    let out = p
-        .teams(&["run"])
-        .env("__TEAMS_FAILPOINT", point)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.signal(),
-        Some(9),
-        "teams was not killed at {point}: {}",
-        describe(&out)
-    );
+    let p = crashed_at(point);
     let passed_before = p.passed_in_store();
     let calls_before = p.calls().len();
 
@@ -367,18 +355,7 @@ kill_point_tests! {
 /// instead of building the story again.
 #[test]
 fn a_commit_made_before_the_crash_is_adopted_and_validated() {
-    let p = Project::new(TOML, &script());
-    let out = p
-        .teams(&["run"])
-        .env("__TEAMS_FAILPOINT", "builder-finished")
-        .output()
-        .unwrap();
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&out.status),
-        Some(9),
-        "{}",
-        describe(&out)
-    );
+    let p = crashed_at("builder-finished");
     let calls_before = p.calls().len();
     let out = p.teams(&["resume"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -610,16 +587,21 @@ fn a_second_ctrl_c_kills_agents_that_ignore_the_first() {
 
 /// Crashes in the middle of EPIC-1 (US-1 passed, US-2 started).
 fn crashed_mid_unit() -> Project {
+    crashed_at("story-started@2")
+}
+
+/// A project whose `teams run` was killed (SIGKILL) at the kill point `point`.
+fn crashed_at(point: &str) -> Project {
     let p = Project::new(TOML, &script());
     let out = p
         .teams(&["run"])
-        .env("__TEAMS_FAILPOINT", "story-started@2")
+        .env("__TEAMS_FAILPOINT", point)
         .output()
         .unwrap();
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&out.status),
         Some(9),
-        "{}",
+        "teams was not killed at {point}: {}",
         describe(&out)
     );
     p
