@@ -88,6 +88,7 @@ pub(super) fn run_with_reporters(
     json: bool,
 ) -> Result<RunSummary> {
     let mut sink = super::reporting::CliSink::new(ui, repo_root, json);
+    sink.start_discord(&request.config, &request.env, request.doc.prd());
     let result = execute(request, &mut sink);
     let problems = sink.finish();
     drop(sink);

@@ -42,6 +42,8 @@ pub struct RunContext {
     pub project: String,
     /// Waves (dependency layers) of the PRD's epics, when they could be computed.
     pub waves: Option<usize>,
+    /// Unit titles by ID, for units that end without starting (blocked ones).
+    pub titles: BTreeMap<String, String>,
 }
 
 /// Turns run events into Discord messages.
@@ -185,8 +187,13 @@ impl Composer {
         }
     }
 
-    fn title_of(&self, unit: &UnitId) -> &str {
-        self.units.get(unit).map_or("", |t| t.title.as_str())
+    fn title_of<'a>(&'a self, unit: &UnitId) -> &'a str {
+        self.units
+            .get(unit)
+            .map(|t| t.title.as_str())
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.context.titles.get(unit.as_str()).map(String::as_str))
+            .unwrap_or("")
     }
 
     fn unit_finished(&self, unit: &UnitId, status: EpicStatus, reason: Option<&str>) -> Message {
@@ -199,12 +206,14 @@ impl Composer {
         };
         let done = tally.passed.len() + tally.failed.len();
         let mut text = format!(
-            "{mark} **{}**: {} {}: {}/{done} stories passed",
+            "{mark} **{}**: {} {}",
             self.context.project,
-            with_title(unit, &tally.title),
+            with_title(unit, self.title_of(unit)),
             status.as_str(),
-            tally.passed.len(),
         );
+        if done > 0 {
+            let _ = write!(text, ": {}/{done} stories passed", tally.passed.len());
+        }
         if tally.cost_usd > 0.0 {
             let _ = write!(text, ", {}", money(tally.cost_usd));
         }

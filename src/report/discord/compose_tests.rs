@@ -9,6 +9,7 @@ fn composer(wanted: &[DiscordEvent]) -> Composer {
         RunContext {
             project: "Shop".into(),
             waves: Some(2),
+            titles: [("EPIC-2".to_owned(), "Checkout".to_owned())].into(),
         },
     )
 }
@@ -51,7 +52,7 @@ fn a_run_becomes_a_few_messages_for_a_phone() {
     ❌ **Shop**: US-003 Payment failed after 2 attempts (EPIC-2)
     validator: declined cards are not handled
     --- message
-    ❌ **Shop**: EPIC-2 partial: 0/1 stories passed
+    ❌ **Shop**: EPIC-2 Checkout partial: 0/1 stories passed
     ✗ US-003: validator: declined cards are not handled
     --- message
     ❌ **Shop**: 2/4 stories passed, finished with failures
