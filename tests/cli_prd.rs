@@ -388,6 +388,7 @@ fn help_lists_only_working_commands_and_completions_generate() {
             "status",
             "config",
             "doctor",
+            "notify",
             "completions",
             "help"
         ]

@@ -558,3 +558,65 @@ fn a_rate_limit_longer_than_teams_waits_gives_the_message_up_at_once() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+// `teams notify test`.
+
+fn notify(env: &TestEnv, server: &FakeDiscord, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = env.teams();
+    cmd.args(["notify", "test"])
+        .env("TEAMS_DISCORD_API_BASE", server.base())
+        .env("__TEAMS_DISCORD_BACKOFF_MS", "10");
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn notify_test_posts_one_message_and_prints_discords_answer() {
+    let env = project(TOML, false);
+    let server = FakeDiscord::ok();
+    let out = notify(&env, &server, &[("TEAMS_DISCORD_WEBHOOK", &webhook_url())]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "sent to webhook {WEBHOOK_ID}: Discord answered HTTP 200, message 1300000000000000001\n"
+        )
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        contents(&requests)[0].starts_with("🔔 **Shop**: test message from `teams notify test`")
+    );
+}
+
+#[test]
+fn notify_test_fails_clearly_without_settings_or_when_discord_fails() {
+    let env = project(TOML, false);
+    let server = FakeDiscord::start(Vec::new(), Reply::ServerError);
+    let out = notify(&env, &server, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("Discord is not set up: off: `TEAMS_DISCORD_WEBHOOK` is not set"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: export TEAMS_DISCORD_WEBHOOK=<webhook URL>"),
+        "{stderr}"
+    );
+    assert!(server.requests().is_empty());
+
+    let out = notify(&env, &server, &[("TEAMS_DISCORD_WEBHOOK", &webhook_url())]);
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "failed to post the test message to webhook {WEBHOOK_ID}: gave up after 4 tries: server error HTTP 500"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&canary()), "{stderr}");
+    assert_eq!(server.requests().len(), 4);
+}

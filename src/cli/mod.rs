@@ -6,6 +6,7 @@ mod config;
 mod context;
 mod demo;
 mod doctor;
+mod notify;
 mod output;
 mod prd_input;
 mod render;
@@ -78,6 +79,7 @@ pub enum Command {
     Status(status::StatusArgs),
     Config(config::ConfigArgs),
     Doctor(doctor::DoctorArgs),
+    Notify(notify::NotifyArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -122,6 +124,7 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
         Command::Status(args) => status::cmd_status(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, &cli.global, args),
+        Command::Notify(args) => notify::cmd_notify(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
     }
 }
