@@ -56,6 +56,7 @@ impl State {
 struct Figures {
     wall: Duration,
     blocked: Duration,
+    slowest: Duration,
     drained: Duration,
     messages: usize,
 }
@@ -110,22 +111,26 @@ fn main() {
 
     let baseline = median(results[0].1.iter().map(|f| f.wall).collect());
     println!(
-        "\n{:<6} {:>10} {:>9} {:>12} {:>12} {:>9}",
-        "state", "wall (med)", "vs off", "blocked max", "drained max", "messages"
+        "\n{:<6} {:>10} {:>9} {:>14} {:>14} {:>12} {:>9}",
+        "state", "wall (med)", "vs off", "blocked (med)", "blocked (max)", "drained max", "messages"
     );
     for (state, figures) in &results {
         let wall = median(figures.iter().map(|f| f.wall).collect());
         let delta = wall.as_secs_f64() / baseline.as_secs_f64() * 100.0 - 100.0;
+        let blocked_median = median(figures.iter().map(|f| f.blocked).collect());
         let blocked = figures.iter().map(|f| f.blocked).max().unwrap_or_default();
+        let slowest = figures.iter().map(|f| f.slowest).max().unwrap_or_default();
         let drained = figures.iter().map(|f| f.drained).max().unwrap_or_default();
         println!(
-            "{:<6} {:>8.0}ms {:>+8.1}% {:>10}us {:>10}ms {:>9}",
+            "{:<6} {:>8.0}ms {:>+8.1}% {:>12}us {:>12}us {:>10}ms {:>9}   (slowest call {}us)",
             state.name(),
             wall.as_secs_f64() * 1000.0,
             delta,
+            blocked_median.as_micros(),
             blocked.as_micros(),
             drained.as_millis(),
             figures.first().map_or(0, |f| f.messages),
+            slowest.as_micros(),
         );
     }
 }
@@ -190,6 +195,7 @@ fn run_once(
     Figures {
         wall,
         blocked: Duration::from_micros(field("blocked_us")),
+        slowest: Duration::from_micros(field("slowest_us")),
         drained: Duration::from_millis(field("drained_ms")),
         messages: field("queued") as usize,
     }

@@ -52,6 +52,8 @@ pub struct DiscordReport {
     pub last_failure: Option<String>,
     /// Time the run's thread spent in `report` (composing and queueing).
     pub blocked: Duration,
+    /// The longest single `report` call.
+    pub slowest: Duration,
     /// Time `finish` waited for the queue to drain.
     pub drained: Duration,
 }
@@ -147,7 +149,9 @@ impl DiscordReporter {
             self.report.abandoned = if drained {
                 0
             } else {
-                self.report.queued - progress.sent - progress.failed
+                self.report
+                    .queued
+                    .saturating_sub(progress.sent + progress.failed)
             };
             tracing::debug!(
                 queued = self.report.queued,
@@ -156,6 +160,7 @@ impl DiscordReporter {
                 dropped = self.report.dropped,
                 abandoned = self.report.abandoned,
                 blocked_us = self.report.blocked.as_micros() as u64,
+                slowest_us = self.report.slowest.as_micros() as u64,
                 drained_ms = self.report.drained.as_millis() as u64,
                 "discord reporter closed"
             );
@@ -178,7 +183,9 @@ impl Reporter for DiscordReporter {
                 }
             }
         }
-        self.report.blocked += started.elapsed();
+        let took = started.elapsed();
+        self.report.blocked += took;
+        self.report.slowest = self.report.slowest.max(took);
         Ok(())
     }
 
