@@ -112,7 +112,13 @@ fn main() {
     let baseline = median(results[0].1.iter().map(|f| f.wall).collect());
     println!(
         "\n{:<6} {:>10} {:>9} {:>14} {:>14} {:>12} {:>9}",
-        "state", "wall (med)", "vs off", "blocked (med)", "blocked (max)", "drained max", "messages"
+        "state",
+        "wall (med)",
+        "vs off",
+        "blocked (med)",
+        "blocked (max)",
+        "drained max",
+        "messages"
     );
     for (state, figures) in &results {
         let wall = median(figures.iter().map(|f| f.wall).collect());
