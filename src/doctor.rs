@@ -125,6 +125,7 @@ pub async fn run_checks(
                     check_backend_by_name(&config, &backend, &roles, repo_root, env, home).await,
                 );
             }
+            checks.push(check_discord(&config, env));
         }
         Err(error) => {
             checks.push(
@@ -138,6 +139,20 @@ pub async fn run_checks(
         }
     }
     DoctorReport { checks }
+}
+
+/// The Discord settings (spec §11): off, where messages go, or what is wrong. A problem is a
+/// warning, not "not ready": Discord never decides whether a run can start.
+fn check_discord(config: &Config, env: &[(OsString, OsString)]) -> Check {
+    use crate::report::discord::TargetStatus;
+    match crate::report::discord::status(&config.discord, env) {
+        TargetStatus::Off { detail } | TargetStatus::Ready { detail } => {
+            Check::new("discord", CheckStatus::Ok, detail)
+        }
+        TargetStatus::Problem { detail, hint } => {
+            Check::new("discord", CheckStatus::Warning, detail).hint(Some(hint))
+        }
+    }
 }
 
 /// The checks a run makes before its first agent (spec §5.1): every backend the roles use, plus

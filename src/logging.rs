@@ -18,7 +18,11 @@ pub fn init(verbose: u8, color: bool) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("TEAMS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_env("TEAMS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default))
+        // serenity's spans and events quote request routes, and a webhook's route holds its
+        // token; nothing of theirs is worth a leaked secret (spec §11, §12).
+        .add_directive("serenity=off".parse().expect("a valid directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -90,7 +90,10 @@ fn json_lists_every_check() {
         .iter()
         .map(|check| check["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["git", "teams.toml", "claude", "claude login"]);
+    assert_eq!(
+        names,
+        ["git", "teams.toml", "claude", "claude login", "discord"]
+    );
     assert!(
         report["checks"]
             .as_array()
@@ -164,4 +167,62 @@ fn the_sim_backend_needs_no_agent_cli() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(!text.contains("claude"), "{text}");
+}
+
+#[test]
+fn discord_is_reported_off_ready_or_wrong_without_its_secret() {
+    let env = Env::new().with_claude();
+    let text = stdout(&env.doctor(&[], &[]));
+    assert!(
+        text.contains("ok       discord: off: `TEAMS_DISCORD_WEBHOOK` is not set"),
+        "{text}"
+    );
+
+    let token = format!("CANARY{}", "Q".repeat(60));
+    let url = format!("https://discord.com/api/webhooks/123456789012345678/{token}");
+    let output = env.doctor(&[], &[("TEAMS_DISCORD_WEBHOOK", Path::new(&url))]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "ok       discord: posts to webhook 123456789012345678 from `TEAMS_DISCORD_WEBHOOK`"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "{text}");
+
+    // A malformed URL is a warning with the fix; Discord never makes the machine "not ready".
+    let bad = format!("https://discord.example/api/webhooks/1/{token}");
+    let output = env.doctor(&[], &[("TEAMS_DISCORD_WEBHOOK", Path::new(&bad))]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "warning  discord: `TEAMS_DISCORD_WEBHOOK` does not hold a Discord webhook URL"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("fix: copy the URL from Discord"), "{text}");
+    assert!(!text.contains(&token), "{text}");
+}
+
+#[test]
+fn a_discord_channel_without_its_bot_token_is_named() {
+    let env = Env::new().with_claude();
+    std::fs::write(
+        env.path().join("work/teams.toml"),
+        "[discord]\nchannel_id = \"42\"\n",
+    )
+    .unwrap();
+    let text = stdout(&env.doctor(&[], &[]));
+    assert!(
+        text.contains(
+            "warning  discord: `discord.channel_id` is \"42\" but `TEAMS_DISCORD_TOKEN` (the bot token) is not set"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: export TEAMS_DISCORD_TOKEN=<bot token>"),
+        "{text}"
+    );
 }

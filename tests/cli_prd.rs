@@ -393,6 +393,7 @@ fn help_lists_only_working_commands_and_completions_generate() {
             "clean",
             "config",
             "doctor",
+            "notify",
             "completions",
             "plan",
             "init",

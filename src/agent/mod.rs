@@ -14,6 +14,7 @@ pub mod reset_time;
 mod run;
 mod session;
 pub mod spec;
+mod withheld;
 
 pub use backend::{
     Backend, LoginCheck, LoginStatus, MAX_PROMPT_ARG_BYTES, ProbeOutput, PromptMode,
@@ -31,3 +32,4 @@ pub use registry::{
 pub use run::{AgentLimits, AgentRun, run_agent};
 pub use session::{SessionEnd, SessionError, run_session};
 pub use spec::{CommandSpec, StdinInput};
+pub use withheld::{withheld, withhold_from_agents};

@@ -90,6 +90,9 @@ pub fn run_session(
     let program = spec.program.to_string_lossy().into_owned();
     let mut command = Command::new(&spec.program);
     command.args(&spec.args).current_dir(&spec.cwd);
+    for name in super::withheld() {
+        command.env_remove(name);
+    }
     for (key, value) in &spec.env {
         command.env(key, value);
     }

@@ -58,6 +58,7 @@ pub fn cmd_demo(ui: &mut Ui, global: &GlobalArgs, args: DemoArgs) -> Result<i32>
             ..ConfigOverrides::default()
         },
     )?;
+    crate::agent::withhold_from_agents(config.discord.secret_env_names());
     let mut settings = RunSettings::from_config(&config);
     settings.sim_delay = Duration::from_millis(args.agent_ms);
     let request = RunRequest {

@@ -98,6 +98,7 @@ pub fn cmd_discuss(ui: &mut Ui, global: &GlobalArgs, args: DiscussArgs) -> Resul
         std::env::vars_os(),
         &ConfigOverrides::default(),
     )?;
+    crate::agent::withhold_from_agents(config.discord.secret_env_names());
     let agent = TalkAgent::resolve(&config, Role::Discuss, args.backend.as_deref())?;
     layout.ensure().map_err(|err| {
         TeamsError::environment(format!("failed to create {}", layout.dir().display()))

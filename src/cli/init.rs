@@ -101,6 +101,7 @@ pub fn cmd_init(ui: &mut Ui, global: &GlobalArgs, args: InitArgs) -> Result<i32>
         std::env::vars_os(),
         &ConfigOverrides::default(),
     )?;
+    crate::agent::withhold_from_agents(config.discord.secret_env_names());
     let backend = match (&args.backend, interactive) {
         (Some(name), _) => name.clone(),
         (None, true) => choose_backend(&ctx, &config)?,

@@ -11,6 +11,7 @@ mod discuss;
 mod doctor;
 mod init;
 mod logs;
+mod notify;
 mod output;
 mod plan;
 mod prd_input;
@@ -89,6 +90,7 @@ pub enum Command {
     Clean(clean::CleanArgs),
     Config(config::ConfigArgs),
     Doctor(doctor::DoctorArgs),
+    Notify(notify::NotifyArgs),
     Completions(completions::CompletionsArgs),
     Plan(plan::PlanArgs),
     Init(init::InitArgs),
@@ -139,6 +141,7 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
         Command::Clean(args) => clean::cmd_clean(ui, &cli.global, args),
         Command::Config(args) => config::cmd_config(ui, &cli.global, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, &cli.global, args),
+        Command::Notify(args) => notify::cmd_notify(ui, &cli.global, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
         Command::Plan(args) => plan::cmd_plan(ui, &cli.global, args),
         Command::Init(args) => init::cmd_init(ui, &cli.global, args),

@@ -69,6 +69,7 @@ pub(super) fn plan_epics(
         ..ConfigOverrides::default()
     };
     let config = Config::load(&ctx.repo_root, std::env::vars_os(), &overrides)?;
+    crate::agent::withhold_from_agents(config.discord.secret_env_names());
     let templates = PromptTemplates::load(&ctx.repo_root, &PromptPaths::from_config(&config))?;
     let layout = Layout::new(&ctx.repo_root);
     layout.ensure().map_err(|err| {

@@ -1,13 +1,18 @@
 //! The reporters `teams run` and `teams demo` use: the terminal (live rows on a terminal, plain
 //! lines otherwise, on stderr), the run's event log `.teams/logs/<run>/events.jsonl`, and with
 //! `--json` the same events as JSON lines on stdout. The summary is the command's output and goes
-//! to stdout after the run.
+//! to stdout after the run. With a Discord target configured, the milestones also go to Discord
+//! through a queue that never blocks the run (`report::discord`).
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::output::write_error;
+use crate::config::Config;
 use crate::error::Result;
+use crate::prd::Prd;
+use crate::report::discord::{self, DiscordReporter, RunContext};
 use crate::report::{FanOut, JsonLinesReporter, Reporter, TerminalMode, TerminalReporter};
 use crate::run::{EventKind, EventSink, Layout, RunEvent, RunSummary};
 use crate::ui::Ui;
@@ -20,6 +25,8 @@ pub struct CliSink {
     repo_root: PathBuf,
     /// Problems with a reporter, told once after the run.
     problems: Vec<String>,
+    /// Discord summaries, when a target is configured and its variables are set.
+    discord: Option<DiscordReporter>,
 }
 
 impl CliSink {
@@ -43,6 +50,34 @@ impl CliSink {
             log: None,
             repo_root,
             problems: Vec::new(),
+            discord: None,
+        }
+    }
+
+    /// Starts the Discord reporter when `[discord]` names variables that are set. A Discord
+    /// problem never stops the run: it becomes a warning after it.
+    pub fn start_discord(&mut self, config: &Config, env: &[(OsString, OsString)], prd: &Prd) {
+        let setup = match discord::resolve(&config.discord, env) {
+            Ok(Some(setup)) => setup,
+            Ok(None) => return,
+            Err(err) => {
+                let hint = err.hint();
+                self.problem(format!("Discord: {err}; nothing was posted (fix: {hint})"));
+                return;
+            }
+        };
+        let context = RunContext {
+            project: prd.project.clone(),
+            waves: crate::plan::waves(prd).ok().map(|waves| waves.len()),
+            titles: prd
+                .epics
+                .iter()
+                .map(|epic| (epic.id.to_string(), epic.title.clone()))
+                .collect(),
+        };
+        match DiscordReporter::start(setup, config.discord.events.value.clone(), context) {
+            Ok(reporter) => self.discord = Some(reporter),
+            Err(err) => self.problem(format!("Discord: {err}; nothing was posted")),
         }
     }
 
@@ -50,6 +85,9 @@ impl CliSink {
     pub fn finish(&mut self) -> Vec<String> {
         if let Err(err) = self.reporters.finish() {
             self.problem(format!("the terminal display failed: {err}"));
+        }
+        if let Some(warning) = self.discord.as_mut().and_then(|d| d.close().warning()) {
+            self.problem(warning);
         }
         std::mem::take(&mut self.problems)
     }
@@ -86,6 +124,10 @@ impl EventSink for CliSink {
         }
         if let Err(err) = self.reporters.report(event) {
             self.problem(format!("a reporter failed: {err}"));
+        }
+        if let Some(discord) = &mut self.discord {
+            // Never fails: it only queues.
+            let _ = discord.report(event);
         }
     }
 

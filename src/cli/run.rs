@@ -111,6 +111,7 @@ pub(super) fn start_run(
     };
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let config = Config::load(&ctx.repo_root, env.iter().cloned(), &overrides)?;
+    crate::agent::withhold_from_agents(config.discord.secret_env_names());
     let mut settings = RunSettings::from_config(&config);
     settings.only = saved.epics.iter().map(UnitId::new).collect();
     let request = RunRequest {
@@ -136,6 +137,7 @@ pub(super) fn run_with_reporters(
     json: bool,
 ) -> Result<RunSummary> {
     let mut sink = super::reporting::CliSink::new(ui, repo_root, json);
+    sink.start_discord(&request.config, &request.env, request.doc.prd());
     let result = execute(request, &mut sink);
     let problems = sink.finish();
     drop(sink);

@@ -353,6 +353,16 @@ pub struct DiscordConfig {
 }
 
 impl DiscordConfig {
+    /// The names of the variables that hold Discord secrets (set or not), which agent processes
+    /// must not inherit.
+    pub fn secret_env_names(&self) -> Vec<&str> {
+        [&self.webhook_url_env, &self.token_env]
+            .into_iter()
+            .flatten()
+            .map(|v| v.value.name.as_str())
+            .collect()
+    }
+
     /// Where notifications go, given which variables were set when the config was resolved. A
     /// webhook wins over a bot token because it needs nothing else.
     pub fn target(&self) -> DiscordTarget<'_> {

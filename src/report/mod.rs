@@ -8,6 +8,7 @@
 //!
 //! [`RunEvent`]: crate::run::RunEvent
 
+pub mod discord;
 mod fan_out;
 mod jsonl;
 pub mod terminal;

@@ -179,6 +179,9 @@ where
 
 fn command(spec: &CommandSpec) -> Command {
     let mut cmd = Command::new(&spec.program);
+    for name in crate::agent::withheld() {
+        cmd.env_remove(name);
+    }
     cmd.args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&spec.cwd)

@@ -454,7 +454,7 @@ pub fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
 }
 
 /// What to type next, as `(what for, command)` pairs.
-fn next_commands(summary: &RunSummary) -> Vec<(String, String)> {
+pub(crate) fn next_commands(summary: &RunSummary) -> Vec<(String, String)> {
     let mut next = Vec::new();
     if summary.outcome == RunOutcome::Succeeded && !summary.landed {
         next.push((
@@ -499,7 +499,7 @@ fn next_commands(summary: &RunSummary) -> Vec<(String, String)> {
     next
 }
 
-fn outcome_text(outcome: RunOutcome) -> &'static str {
+pub(crate) fn outcome_text(outcome: RunOutcome) -> &'static str {
     match outcome {
         RunOutcome::Succeeded => "every unit completed and merged",
         RunOutcome::SomeFailed => "finished with failures",
