@@ -304,3 +304,131 @@ fn non_utf8_content_and_names_do_not_break_the_review() {
     assert_eq!(files.len(), 2, "{files:?}");
     assert!(files.contains(&"latin1.txt".to_owned()));
 }
+
+/// Branch tips, `HEAD` and the checked-out branch are read from the ref files where the files
+/// backend allows; whatever way they are stored (loose, packed, symbolic, detached, missing), the
+/// answers are git's own.
+#[test]
+fn refs_read_from_files_agree_with_git() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let base = repo.resolve("HEAD").unwrap().unwrap();
+    let branch = "teams/app/unit/E1";
+    repo.create_branch(branch, &base).unwrap();
+    let path = env.root().join("wt");
+    WorktreeManager::new(repo.git().clone())
+        .add(&path, branch)
+        .unwrap();
+    let checkout = teams::git::Checkout::new(repo.git(), &path);
+    let rev_parse = |dir: &std::path::Path, rev: &str| git(&env, dir, &["rev-parse", rev]);
+
+    // Loose.
+    std::fs::write(path.join("a.txt"), "a\n").unwrap();
+    git(&env, &path, &["add", "a.txt"]);
+    git(&env, &path, &["commit", "-q", "-m", "a"]);
+    let tip = teams::git::Sha::new(rev_parse(&path, "HEAD"));
+    assert_ne!(tip, base);
+    assert_eq!(checkout.head().unwrap(), Some(tip.clone()));
+    assert_eq!(checkout.branch().unwrap().as_deref(), Some(branch));
+    assert_eq!(
+        repo.resolve(&format!("refs/heads/{branch}")).unwrap(),
+        Some(tip.clone())
+    );
+
+    // Packed: the loose files are gone, `packed-refs` holds them.
+    git(&env, &env.repo(), &["pack-refs", "--all"]);
+    assert!(
+        !env.repo()
+            .join(".git/refs/heads/teams/app/unit/E1")
+            .exists()
+    );
+    assert_eq!(checkout.head().unwrap(), Some(tip.clone()));
+    assert_eq!(
+        checkout.head_and_branch_tip(branch).unwrap(),
+        (Some(tip.clone()), Some(tip.clone()))
+    );
+    assert_eq!(
+        repo.resolve(&format!("refs/heads/{branch}")).unwrap(),
+        Some(tip.clone())
+    );
+    assert!(repo.branch_exists(branch).unwrap());
+    assert!(!repo.branch_exists("teams/app/unit/none").unwrap());
+    assert_eq!(
+        repo.resolve("refs/heads/teams/app/unit/none").unwrap(),
+        None
+    );
+
+    // A symbolic branch pointing at another, and a loose ref shadowing a packed one.
+    git(
+        &env,
+        &env.repo(),
+        &[
+            "symbolic-ref",
+            "refs/heads/alias",
+            &format!("refs/heads/{branch}"),
+        ],
+    );
+    assert_eq!(repo.resolve("refs/heads/alias").unwrap(), Some(tip.clone()));
+    git(
+        &env,
+        &env.repo(),
+        &["update-ref", &format!("refs/heads/{branch}"), base.as_str()],
+    );
+    assert_eq!(
+        repo.resolve(&format!("refs/heads/{branch}")).unwrap(),
+        Some(base.clone())
+    );
+    assert_eq!(
+        repo.resolve("refs/heads/alias").unwrap(),
+        Some(base.clone())
+    );
+
+    // Detached.
+    git(&env, &path, &["checkout", "-q", "--detach", tip.as_str()]);
+    assert_eq!(checkout.branch().unwrap(), None);
+    assert_eq!(checkout.head().unwrap(), Some(tip.clone()));
+    assert_eq!(
+        checkout.head_and_branch_tip(branch).unwrap(),
+        (Some(tip.clone()), Some(base.clone()))
+    );
+
+    // The main checkout, whose `.git` is a directory.
+    let main = teams::git::Checkout::new(repo.git(), env.repo());
+    assert_eq!(main.branch().unwrap().as_deref(), Some("main"));
+    assert_eq!(main.head().unwrap(), Some(base));
+}
+
+/// A repository on the reftable backend has no ref files to read: git answers every question.
+#[test]
+fn a_reftable_repository_is_answered_by_git() {
+    let env = TestEnv::new();
+    git(
+        &env,
+        &env.repo(),
+        &["init", "-q", "-b", "main", "--ref-format=reftable"],
+    );
+    git(
+        &env,
+        &env.repo(),
+        &["commit", "-q", "--allow-empty", "-m", "init"],
+    );
+    let repo = Repo::open(&env.repo()).unwrap();
+    let head = teams::git::Sha::new(git(&env, &env.repo(), &["rev-parse", "HEAD"]));
+    assert_eq!(repo.resolve("refs/heads/main").unwrap(), Some(head.clone()));
+    assert!(repo.branch_exists("main").unwrap());
+    repo.create_branch("teams/app/unit/E1", &head).unwrap();
+    let path = env.root().join("wt");
+    WorktreeManager::new(repo.git().clone())
+        .add(&path, "teams/app/unit/E1")
+        .unwrap();
+    let checkout = teams::git::Checkout::new(repo.git(), &path);
+    assert_eq!(
+        checkout.branch().unwrap().as_deref(),
+        Some("teams/app/unit/E1")
+    );
+    assert_eq!(
+        checkout.head_and_branch_tip("teams/app/unit/E1").unwrap(),
+        (Some(head.clone()), Some(head))
+    );
+}

@@ -3,6 +3,7 @@
 
 mod checkout;
 mod history;
+mod refs;
 mod repo;
 mod runner;
 mod worktree;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::refs::RefFiles;
 use super::runner::{GitError, GitRunner};
 
 /// A full commit id as git prints it.
@@ -59,6 +60,8 @@ pub struct Repo {
     git_common_dir: PathBuf,
     git: GitRunner,
     identity: Identity,
+    /// Branch tips read from the ref files when the repository's layout allows (see `refs.rs`).
+    refs: Option<RefFiles>,
 }
 
 impl Repo {
@@ -89,11 +92,14 @@ impl Repo {
                 .with_config("user.email", "teams@localhost");
             Identity::Fallback
         };
+        let git_common_dir = PathBuf::from(common);
+        let refs = RefFiles::open(&git_common_dir, |key| git.env_var(key));
         Ok(Repo {
             root,
-            git_common_dir: PathBuf::from(common),
+            git_common_dir,
             git,
             identity,
+            refs,
         })
     }
 
@@ -136,7 +142,15 @@ impl Repo {
     }
 
     /// Resolves a revision to a commit; `None` when it does not exist.
+    ///
+    /// A full branch name (`refs/heads/…`) is read from the ref files when they hold it; anything
+    /// else, and a name the files do not settle, goes to `git rev-parse`.
     pub fn resolve(&self, rev: &str) -> Result<Option<Sha>, GitError> {
+        if rev.starts_with("refs/heads/")
+            && let Some(sha) = self.refs.as_ref().and_then(|refs| refs.resolve(rev))
+        {
+            return Ok(Some(sha));
+        }
         let spec = format!("{rev}^{{commit}}");
         let output = self.git.output([
             "rev-parse",
@@ -154,6 +168,15 @@ impl Repo {
     }
 
     pub fn branch_exists(&self, name: &str) -> Result<bool, GitError> {
+        let full = format!("refs/heads/{name}");
+        if self
+            .refs
+            .as_ref()
+            .and_then(|refs| refs.resolve(&full))
+            .is_some()
+        {
+            return Ok(true);
+        }
         self.git.succeeds([
             "show-ref",
             "--verify",
