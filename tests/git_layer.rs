@@ -432,3 +432,168 @@ fn a_reftable_repository_is_answered_by_git() {
         (Some(head.clone()), Some(head))
     );
 }
+
+/// Every file under `dir` (relative, sorted), `.git` left out.
+fn files_on_disk(dir: &std::path::Path) -> Vec<String> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel == ".git" {
+                continue;
+            }
+            if path.is_dir() && !path.is_symlink() {
+                walk(root, &path, out);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The validator checkout reused from story to story: whatever one validator did (edits, staged
+/// and untracked files, ignored build output, a nested repository, commits, a branch) is gone
+/// when it is put on the next commit, which it shows exactly; the builder's leftovers in the unit
+/// worktree never appear; a checkout that was broken or deleted is replaced by a fresh one.
+#[test]
+fn a_reused_validator_checkout_shows_exactly_the_next_commit() {
+    let env = TestEnv::new();
+    env.git_init();
+    env.write(".gitignore", "target/\n");
+    env.write("src/lib.rs", "pub fn one() {}\n");
+    env.write(".teams/.gitignore", "*\n");
+    git(&env, &env.repo(), &["add", "-A"]);
+    git(&env, &env.repo(), &["commit", "-q", "-m", "base"]);
+    let repo = Repo::open(&env.repo()).unwrap();
+    let manager = WorktreeManager::new(repo.git().clone());
+    let branch = "teams/app/unit/E1";
+    repo.create_branch(branch, &repo.resolve("HEAD").unwrap().unwrap())
+        .unwrap();
+    let unit = env.repo().join(".teams/worktrees/run/E1");
+    manager.add(&unit, branch).unwrap();
+    let commit_in_unit = |rel: &str, content: &str| {
+        std::fs::create_dir_all(unit.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(unit.join(rel), content).unwrap();
+        git(&env, &unit, &["add", "-A"]);
+        git(&env, &unit, &["commit", "-q", "-m", rel]);
+        teams::git::Sha::new(git(&env, &unit, &["rev-parse", "HEAD"]))
+    };
+    let first = commit_in_unit("src/one.rs", "one\n");
+    // Builder leftovers in the unit worktree: untracked and ignored.
+    std::fs::write(unit.join("builder-notes.txt"), "notes\n").unwrap();
+    std::fs::create_dir_all(unit.join("target")).unwrap();
+    std::fs::write(unit.join("target/out"), "build\n").unwrap();
+
+    let checkout = env.repo().join(".teams/worktrees/run/E1@validator");
+    manager.reuse_detached(&checkout, &first).unwrap();
+    let tracked = |sha: &teams::git::Sha| -> Vec<String> {
+        let mut files: Vec<String> = git(
+            &env,
+            &env.repo(),
+            &["ls-tree", "-r", "--name-only", sha.as_str()],
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect();
+        files.sort();
+        files
+    };
+    let assert_exactly = |sha: &teams::git::Sha| {
+        assert_eq!(git(&env, &checkout, &["rev-parse", "HEAD"]), sha.as_str());
+        let out = env
+            .command("git")
+            .current_dir(&checkout)
+            .args(["symbolic-ref", "-q", "HEAD"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "detached");
+        assert_eq!(files_on_disk(&checkout), tracked(sha));
+        assert_eq!(
+            git(
+                &env,
+                &checkout,
+                &[
+                    "status",
+                    "--porcelain",
+                    "--ignored",
+                    "--untracked-files=all"
+                ]
+            ),
+            ""
+        );
+    };
+    assert_exactly(&first);
+    // A mark in git's record of the worktree tells reuse from a fresh checkout.
+    let admin =
+        std::path::PathBuf::from(git(&env, &checkout, &["rev-parse", "--absolute-git-dir"]));
+    std::fs::write(admin.join("test-mark"), "").unwrap();
+
+    // The first validator makes a mess of its checkout.
+    std::fs::write(checkout.join("src/lib.rs"), "pub fn broken() {}\n").unwrap();
+    std::fs::write(checkout.join("staged.txt"), "staged\n").unwrap();
+    git(&env, &checkout, &["add", "staged.txt"]);
+    std::fs::write(checkout.join("untracked.txt"), "x\n").unwrap();
+    std::fs::create_dir_all(checkout.join("target/debug")).unwrap();
+    std::fs::write(checkout.join("target/debug/app"), "bin\n").unwrap();
+    std::fs::create_dir_all(checkout.join("nested")).unwrap();
+    git(&env, &checkout.join("nested"), &["init", "-q"]);
+    std::fs::write(checkout.join("src/one.rs"), "validator commit\n").unwrap();
+    git(&env, &checkout, &["commit", "-qam", "validator commit"]);
+    git(
+        &env,
+        &checkout,
+        &["checkout", "-q", "-b", "validator-branch"],
+    );
+    // The untracked file also exists in the next commit: the commit's version must win.
+    let second = commit_in_unit("untracked.txt", "from the builder\n");
+    manager.reuse_detached(&checkout, &second).unwrap();
+    assert!(admin.join("test-mark").exists(), "reused, not made anew");
+    assert_exactly(&second);
+    assert_eq!(
+        std::fs::read_to_string(checkout.join("src/lib.rs")).unwrap(),
+        "pub fn one() {}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(checkout.join("untracked.txt")).unwrap(),
+        "from the builder\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(checkout.join("src/one.rs")).unwrap(),
+        "one\n"
+    );
+
+    // A validator that broke its checkout's link to the repository gets a fresh one.
+    std::fs::remove_file(checkout.join(".git")).unwrap();
+    std::fs::write(checkout.join("left.txt"), "x\n").unwrap();
+    let third = commit_in_unit("src/three.rs", "three\n");
+    manager.reuse_detached(&checkout, &third).unwrap();
+    assert!(!admin.join("test-mark").exists(), "made anew");
+    assert_exactly(&third);
+    // One that deleted it altogether, too.
+    std::fs::remove_dir_all(&checkout).unwrap();
+    manager.reuse_detached(&checkout, &first).unwrap();
+    assert_exactly(&first);
+
+    // The user's checkout and the unit worktree were never touched.
+    assert_eq!(git(&env, &env.repo(), &["status", "--porcelain"]), "");
+    assert!(unit.join("builder-notes.txt").exists() && unit.join("target/out").exists());
+    assert_eq!(git(&env, &unit, &["rev-parse", "HEAD"]), third.as_str());
+
+    manager.remove(&checkout, true).unwrap();
+    assert!(!checkout.exists());
+    assert!(
+        !manager
+            .list()
+            .unwrap()
+            .iter()
+            .any(|w| w.path.ends_with("E1@validator"))
+    );
+}

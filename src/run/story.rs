@@ -318,17 +318,13 @@ impl UnitWorker {
                 "\n\n[diff truncated at {MAX_DIFF_BYTES} bytes; see the rest with `git diff {story_start} {commit}` in your checkout]\n"
             ));
         }
-        let path = git
-            .layout
-            .validator_checkout(&git.run_id, &self.unit.id, story.id.as_str(), n);
+        // The unit's validator checkout, put on `commit` with nothing of the previous validation
+        // left in it (`WorktreeManager::reuse_detached`); it goes when the unit ends.
+        let path = git.layout.validator_checkout(&git.run_id, &self.unit.id);
         {
             let _lock = self.shared.worktree_lock.lock();
-            let manager = git.worktrees();
-            if path.exists() {
-                let _ = manager.remove(&path, true);
-            }
-            manager
-                .add_detached(&path, commit)
+            git.worktrees()
+                .reuse_detached(&path, commit)
                 .map_err(|err| Stop::Fatal(worktree_error(err)))?;
         }
         let ctx = ValidatorContext {
@@ -345,18 +341,12 @@ impl UnitWorker {
                 attempt: n,
                 reask,
             };
-            let reply = match self.call_agent(
+            let reply = self.call_agent(
                 &info,
                 prompt.clone(),
                 path.clone(),
                 SimWork::Validate { story },
-            ) {
-                Ok(reply) => reply,
-                Err(stop) => {
-                    self.remove_checkout(&path);
-                    return Err(stop);
-                }
-            };
+            )?;
             if let Some(failure) = &reply.failure {
                 result = Err(failure.describe("validator"));
                 break;
@@ -375,7 +365,6 @@ impl UnitWorker {
                 Err(_) => result = Err("validator gave no verdict".to_owned()),
             }
         }
-        self.remove_checkout(&path);
         self.ensure_branch_at(commit)?;
         Ok(match result {
             Ok(verdict) if verdict.pass => AttemptEnd::Passed {
@@ -397,10 +386,16 @@ impl UnitWorker {
         })
     }
 
-    /// Anything the validator did to its checkout is discarded with it.
-    fn remove_checkout(&self, path: &std::path::Path) {
+    /// When the unit ends, however it ends: its validator checkout is removed with `--force`, so
+    /// whatever the last validator did there is discarded with it.
+    pub(super) fn remove_validator_checkout(&self) {
+        let git = &self.shared.git;
+        let path = git.layout.validator_checkout(&git.run_id, &self.unit.id);
+        if !path.exists() {
+            return;
+        }
         let _lock = self.shared.worktree_lock.lock();
-        if let Err(err) = self.shared.git.worktrees().remove(path, true) {
+        if let Err(err) = git.worktrees().remove(&path, true) {
             self.warn(format!(
                 "failed to remove the validator checkout {}: {err}",
                 path.display()
