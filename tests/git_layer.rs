@@ -226,6 +226,10 @@ fn the_review_diff_is_the_stat_a_blank_line_and_the_patch() {
             two_calls(from, to),
             "{from}..{to}"
         );
+        // The same process lists the changed paths exactly as `changed_files` does.
+        let mut files = repo.changed_files(from, to).unwrap();
+        files.sort();
+        assert_eq!(repo.review(from, to).unwrap().files, files, "{from}..{to}");
     }
     assert_eq!(
         repo.diff_for_review(&commits[2], &commits[3]).unwrap(),
@@ -303,6 +307,9 @@ fn non_utf8_content_and_names_do_not_break_the_review() {
     let files = repo.changed_files(&before, &after).unwrap();
     assert_eq!(files.len(), 2, "{files:?}");
     assert!(files.contains(&"latin1.txt".to_owned()));
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(repo.review(&before, &after).unwrap().files, sorted);
 }
 
 /// Branch tips, `HEAD` and the checked-out branch are read from the ref files where the files

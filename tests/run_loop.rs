@@ -484,6 +484,30 @@ fn a_builder_that_touches_the_prd_fails_its_attempts() {
     assert_builder_fault(steps, "", "changed `prd.json`, which only teams may change");
 }
 
+/// Attempt 1 touches `prd.json` but is rejected for a dirty tree first, so its commits stay for
+/// attempt 2; the protected-path check covers the whole story's change, so attempt 2 cannot pass
+/// with them.
+#[test]
+fn a_protected_change_kept_from_a_dirty_attempt_still_fails() {
+    let steps = |n| {
+        if n == 1 {
+            vec![
+                Step::TouchProtected {
+                    path: Some("prd.json".into()),
+                },
+                Step::Write {
+                    path: "left-behind.txt".into(),
+                    content: None,
+                },
+                Step::Final(HANDOFF.into()),
+            ]
+        } else {
+            builds("a.txt")
+        }
+    };
+    assert_builder_fault(steps, "", "changed `prd.json`, which only teams may change");
+}
+
 #[test]
 fn a_builder_that_commits_on_another_branch_fails_its_attempts() {
     let steps = |n: u32| {

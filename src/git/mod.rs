@@ -9,6 +9,7 @@ mod runner;
 mod worktree;
 
 pub use checkout::Checkout;
+pub use history::Review;
 pub use repo::{Identity, Repo, RepoError, Sha};
 pub use runner::{GitError, GitRunner};
 pub use worktree::{WorktreeError, WorktreeInfo, WorktreeManager};

@@ -9,14 +9,14 @@
 //! Every failed attempt's commits stay reachable under `refs/teams/failed/<story>/<attempt>`.
 
 use crate::agent::Role;
-use crate::git::Sha;
+use crate::git::{Review, Sha};
 use crate::prd::{Story, StoryResult};
 use crate::roles::{BuilderContext, ValidatorContext, parse_handoff, parse_verdict, plan_section};
 
 use super::driver::SimWork;
 use super::events::EventKind;
 use super::messages::ProgressEntry;
-use super::verify::{BuildCheck, Rejection, run_checks, verify_build};
+use super::verify::{BuildCheck, Rejection, Verified, run_checks, verify_build};
 use super::worker::{CallInfo, Stop, UnitWorker, brief, git_stop};
 
 /// The most of a diff put into a validator's prompt; beyond it the validator is told to read the
@@ -27,8 +27,15 @@ const MAX_REASON_CHARS: usize = 1500;
 
 /// How one attempt ended.
 enum AttemptEnd {
-    Passed { commit: Sha, verdict: String },
-    Failed { reason: String, keep_commits: bool },
+    Passed {
+        commit: Sha,
+        verdict: String,
+        files: Vec<String>,
+    },
+    Failed {
+        reason: String,
+        keep_commits: bool,
+    },
 }
 
 impl UnitWorker {
@@ -84,13 +91,11 @@ impl UnitWorker {
                 Err(stop) => return Err(self.discard(stop, &attempt_start)),
             };
             match end {
-                AttemptEnd::Passed { commit, verdict } => {
-                    let files = self
-                        .shared
-                        .git
-                        .repo
-                        .changed_files(&story_start, &commit)
-                        .map_err(git_stop)?;
+                AttemptEnd::Passed {
+                    commit,
+                    verdict,
+                    files,
+                } => {
                     self.record(
                         &story.id,
                         StoryResult {
@@ -256,6 +261,7 @@ impl UnitWorker {
             repo: &git.repo,
             checkout: &self.checkout,
             branch: &self.branch,
+            story_start,
             attempt_start,
             protected: &git.protected,
             auto_commit: self
@@ -265,8 +271,8 @@ impl UnitWorker {
                 .then_some(auto_commit.as_str()),
         })
         .map_err(git_stop)?;
-        let commit = match verified {
-            Ok(commit) => commit,
+        let Verified { commit, review } = match verified {
+            Ok(verified) => verified,
             Err(rejection) => {
                 // Rule-breaking commits are not built upon; a dirty tree only loses its leftovers.
                 let keep_commits = matches!(rejection, Rejection::Dirty { .. });
@@ -291,23 +297,25 @@ impl UnitWorker {
                 });
             }
         }
-        self.validate(story, n, story_start, &commit)
+        self.validate(story, n, story_start, &commit, review)
     }
 
     /// Step 3: the validator in its own read-only checkout of `commit`, with one re-ask when it
-    /// gives no usable verdict (spec §5.2).
+    /// gives no usable verdict (spec §5.2). `review` is the story's change up to `commit`, as
+    /// verification read it.
     fn validate(
         &mut self,
         story: &Story,
         n: u32,
         story_start: &Sha,
         commit: &Sha,
+        review: Review,
     ) -> Result<AttemptEnd, Stop> {
         let git = &self.shared.git;
-        let mut diff = git
-            .repo
-            .diff_for_review(story_start, commit)
-            .map_err(git_stop)?;
+        let Review {
+            files,
+            text: mut diff,
+        } = review;
         if diff.len() > MAX_DIFF_BYTES {
             let mut cut = MAX_DIFF_BYTES;
             while !diff.is_char_boundary(cut) {
@@ -369,6 +377,7 @@ impl UnitWorker {
         Ok(match result {
             Ok(verdict) if verdict.pass => AttemptEnd::Passed {
                 commit: commit.clone(),
+                files,
                 verdict: format!(
                     "pass ({} of {} criteria met)",
                     verdict.criteria.iter().filter(|c| c.met).count(),
