@@ -83,7 +83,13 @@ impl Repo {
         }
         let root = PathBuf::from(probe.run(["rev-parse", "--show-toplevel"])?);
         let common = probe.run(["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
-        let mut git = probe.in_dir(&root);
+        // Commits and merges teams makes itself never start git's automatic maintenance (a
+        // `git maintenance run --auto` process after each, and possibly a `gc` while agents work
+        // in other worktrees of the same repository); the user's own git commands still do.
+        let mut git = probe
+            .in_dir(&root)
+            .with_config("maintenance.auto", "false")
+            .with_config("gc.auto", "0");
         let identity = if has_identity(&git)? {
             Identity::Configured
         } else {

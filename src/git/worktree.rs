@@ -163,7 +163,20 @@ impl WorktreeManager {
 
     /// Removes a worktree. Refuses one with uncommitted or untracked work unless `force`; the
     /// branch is always kept.
+    ///
+    /// git's own `worktree remove` makes the refusal (it runs `status` itself); the dirty files
+    /// are listed for the error only when it refused, so a clean removal costs one git process.
     pub fn remove(&self, path: &Path, force: bool) -> Result<(), WorktreeError> {
+        let path_arg = path.as_os_str().to_owned();
+        let mut args = vec![std::ffi::OsString::from("worktree"), "remove".into()];
+        if force {
+            args.push("--force".into());
+        }
+        args.push(path_arg);
+        let refused = match self.git.run(&args) {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
         if !force && path.exists() {
             let dirty = self.dirty_files(path)?;
             if !dirty.is_empty() {
@@ -173,14 +186,7 @@ impl WorktreeManager {
                 });
             }
         }
-        let path_arg = path.as_os_str().to_owned();
-        let mut args = vec![std::ffi::OsString::from("worktree"), "remove".into()];
-        if force {
-            args.push("--force".into());
-        }
-        args.push(path_arg);
-        self.git.run(&args)?;
-        Ok(())
+        Err(refused.into())
     }
 
     /// Lists the repository's worktrees (the main one first).
