@@ -604,3 +604,62 @@ fn a_reused_validator_checkout_shows_exactly_the_next_commit() {
             .any(|w| w.path.ends_with("E1@validator"))
     );
 }
+
+/// Ancestry read from loose commits agrees with `git merge-base --is-ancestor` on every pair of a
+/// history with branches and a merge: loose, after `git gc` packed them, and with a replace ref
+/// that changes what git considers a commit's parents.
+#[test]
+fn ancestry_agrees_with_git_loose_packed_and_replaced() {
+    let env = TestEnv::new();
+    env.git_init();
+    let repo = Repo::open(&env.repo()).unwrap();
+    let mut commits = vec![repo.resolve("HEAD").unwrap().unwrap()];
+    let commit = |commits: &mut Vec<teams::git::Sha>, file: &str| {
+        env.write(file, file);
+        git(&env, &env.repo(), &["add", "-A"]);
+        git(&env, &env.repo(), &["commit", "-q", "-m", file]);
+        commits.push(repo.resolve("HEAD").unwrap().unwrap());
+    };
+    commit(&mut commits, "a");
+    commit(&mut commits, "b");
+    git(
+        &env,
+        &env.repo(),
+        &["checkout", "-q", "-b", "side", "HEAD~1"],
+    );
+    commit(&mut commits, "c");
+    git(&env, &env.repo(), &["checkout", "-q", "main"]);
+    git(
+        &env,
+        &env.repo(),
+        &["merge", "-q", "--no-ff", "-m", "merge", "side"],
+    );
+    commits.push(repo.resolve("HEAD").unwrap().unwrap());
+    git(&env, &env.repo(), &["checkout", "-q", "--orphan", "other"]);
+    commit(&mut commits, "d");
+    let check_all = |label: &str| {
+        for a in &commits {
+            for b in &commits {
+                let by_git = env
+                    .command("git")
+                    .args(["merge-base", "--is-ancestor", a.as_str(), b.as_str()])
+                    .status()
+                    .unwrap()
+                    .success();
+                assert_eq!(
+                    repo.is_ancestor(a, b).unwrap(),
+                    by_git,
+                    "{label}: {a} -> {b}"
+                );
+            }
+        }
+    };
+    check_all("loose");
+    // A replace ref makes the merge look like a root commit to git.
+    let merge = commits[4].clone();
+    git(&env, &env.repo(), &["replace", "--graft", merge.as_str()]);
+    check_all("replaced");
+    git(&env, &env.repo(), &["replace", "-d", merge.as_str()]);
+    git(&env, &env.repo(), &["gc", "-q"]);
+    check_all("packed");
+}

@@ -1,6 +1,7 @@
 //! git, through the `git` binary: the repository, branches and refs, history questions, working
 //! trees and worktrees.
 
+mod ancestry;
 mod checkout;
 mod history;
 mod refs;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::ancestry::LooseCommits;
 use super::refs::RefFiles;
 use super::runner::{GitError, GitRunner};
 
@@ -62,6 +63,8 @@ pub struct Repo {
     identity: Identity,
     /// Branch tips read from the ref files when the repository's layout allows (see `refs.rs`).
     refs: Option<RefFiles>,
+    /// Ancestry answered from loose commits when certain (see `ancestry.rs`).
+    loose: Option<LooseCommits>,
 }
 
 impl Repo {
@@ -100,12 +103,14 @@ impl Repo {
         };
         let git_common_dir = PathBuf::from(common);
         let refs = RefFiles::open(&git_common_dir, |key| git.env_var(key));
+        let loose = LooseCommits::open(&git_common_dir, |key| git.env_var(key));
         Ok(Repo {
             root,
             git_common_dir,
             git,
             identity,
             refs,
+            loose,
         })
     }
 
@@ -200,7 +205,16 @@ impl Repo {
     }
 
     /// Whether `ancestor` is reachable from `descendant`.
+    ///
+    /// Read from the loose commits a run makes when that gives a certain answer, else from git.
     pub fn is_ancestor(&self, ancestor: &Sha, descendant: &Sha) -> Result<bool, GitError> {
+        if let Some(answer) = self
+            .loose
+            .as_ref()
+            .and_then(|loose| loose.is_ancestor(ancestor, descendant))
+        {
+            return Ok(answer);
+        }
         self.git.succeeds([
             "merge-base",
             "--is-ancestor",

@@ -135,17 +135,25 @@ impl WorktreeManager {
         }
         if path.exists() {
             let _ = self.remove(path, true);
+            if path.exists() {
+                // git no longer knows it as a worktree (its `.git` file is gone or rewritten): it
+                // is still only a validator's scratch directory, discarded like one.
+                std::fs::remove_dir_all(path).map_err(|source| WorktreeError::RemoveDir {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            }
+            self.prune()?;
         }
-        if path.exists() {
-            // git no longer knows it as a worktree (its `.git` file is gone or rewritten): it is
-            // still only a validator's scratch directory, discarded like one.
-            std::fs::remove_dir_all(path).map_err(|source| WorktreeError::RemoveDir {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        match self.add_detached(path, commit) {
+            Ok(()) => Ok(()),
+            // Deleted without git knowing: git still has it registered until a prune.
+            Err(WorktreeError::Git(_)) if !path.exists() => {
+                self.prune()?;
+                self.add_detached(path, commit)
+            }
+            Err(err) => Err(err),
         }
-        self.prune()?;
-        self.add_detached(path, commit)
     }
 
     /// The uncommitted and untracked files in a worktree (`git status --porcelain`), one per line.
