@@ -377,6 +377,9 @@ fn refs_read_from_files_agree_with_git() {
         ],
     );
     assert_eq!(repo.resolve("refs/heads/alias").unwrap(), Some(tip.clone()));
+    assert!(repo.branch_exists("alias").unwrap());
+    // A directory of branches is not a branch.
+    assert!(!repo.branch_exists("teams/app").unwrap());
     git(
         &env,
         &env.repo(),

@@ -106,6 +106,33 @@ impl RefFiles {
         None
     }
 
+    /// Whether the full ref `name` exists, exactly as `git show-ref --verify` tells (no name
+    /// guessing), following symbolic refs; `None` when the files cannot settle it.
+    pub(crate) fn exists(&self, name: &str) -> Option<bool> {
+        if !is_plain_shared_ref(name) {
+            return None;
+        }
+        match self.read(name) {
+            Some(RefValue::Direct(_)) => Some(true),
+            Some(RefValue::Symbolic(_)) => self.resolve(name).map(|_| true),
+            None => self.certainly_missing(name).then_some(false),
+        }
+    }
+
+    /// Whether `name` is in neither a loose file nor `packed-refs` (as opposed to unreadable).
+    fn certainly_missing(&self, name: &str) -> bool {
+        if !matches!(read_small(&self.common_dir.join(name)), Some(Err(Missing))) {
+            return false;
+        }
+        match read_small(&self.common_dir.join("packed-refs")) {
+            Some(Err(Missing)) => true,
+            Some(Ok(packed)) => !packed
+                .lines()
+                .any(|line| line.split_once(' ').is_some_and(|(_, r)| r == name)),
+            None => false,
+        }
+    }
+
     /// One shared ref: its loose file, else its `packed-refs` line (git writes `packed-refs`
     /// before deleting loose files, so reading in this order never misses a ref being packed).
     fn read(&self, name: &str) -> Option<RefValue> {

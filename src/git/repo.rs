@@ -180,13 +180,8 @@ impl Repo {
 
     pub fn branch_exists(&self, name: &str) -> Result<bool, GitError> {
         let full = format!("refs/heads/{name}");
-        if self
-            .refs
-            .as_ref()
-            .and_then(|refs| refs.resolve(&full))
-            .is_some()
-        {
-            return Ok(true);
+        if let Some(exists) = self.refs.as_ref().and_then(|refs| refs.exists(&full)) {
+            return Ok(exists);
         }
         self.git.succeeds([
             "show-ref",
