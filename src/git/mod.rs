@@ -1,5 +1,7 @@
 //! git, through the `git` binary: the repository, branches and refs, history questions, working
-//! trees and worktrees.
+//! trees and worktrees. The few questions the loop asks most (`HEAD`, branch tips, ancestry) are
+//! read from the repository's files when that is certain (`refs.rs`, `ancestry.rs`); every write
+//! goes through the binary.
 
 mod ancestry;
 mod checkout;
