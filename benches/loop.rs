@@ -17,6 +17,10 @@
 //!   no pre-flight. Its builder still runs `git add` + `git commit` itself, which is counted as
 //!   overhead here (the profile below shows how much).
 //!
+//! The start-up and exit of an agent process happen outside the fake's `main`, so they count as
+//! teams' here; the bench measures one (`claude --version`, median of 51) and also prints the
+//! figures less two of them per attempt.
+//!
 //! Three shapes separate the costs: 1×1 (a run with one attempt: mostly the fixed per-run cost),
 //! 6×3 (the headline) and 1×18 (the same attempts in one unit, so the difference to 6×3 is the
 //! per-unit cost: unit branch, worktree, merge). Marginal cost per attempt = (overhead(6×3) −
@@ -142,6 +146,12 @@ fn main() {
         "one trivial git process (`git rev-parse --verify HEAD`) from Rust: median {}",
         ms(trivial_git(&env))
     );
+    let agent_start = agent_start_up(&fake);
+    println!(
+        "one fake agent process (`claude --version`: exec, start-up, exit) from Rust: median {} \
+         (two per attempt are counted as teams' overhead below)",
+        ms(agent_start)
+    );
     println!(
         "load average before: {} (other work on the machine inflates every figure)",
         load_average()
@@ -232,6 +242,18 @@ fn main() {
             ms(per_unit),
             ms(cpu_marginal)
         );
+        if backend == Backend::Fake {
+            // The agents' own process start-up and exit is agent cost, not coordination.
+            let spawns = agent_start * 2;
+            println!(
+                "  {:<12} less two agent start-ups per attempt ({}): 6x3 {}  1x18 {}  marginal {}",
+                "",
+                ms(spawns),
+                ms(many.per_attempt().saturating_sub(spawns)),
+                ms(flat.per_attempt().saturating_sub(spawns)),
+                ms(marginal.saturating_sub(spawns))
+            );
+        }
     }
 
     let shape = shapes[1];
@@ -366,6 +388,27 @@ fn git_version() -> String {
 }
 
 /// The floor any git call costs: fork, exec, git's start-up, a ref lookup, wait.
+/// The median wall time of starting the fake agent for `--version` and reaping it: what one agent
+/// process costs before and after its own `main`, which the fake's record cannot see.
+fn agent_start_up(fake: &Path) -> Duration {
+    let mut times: Vec<Duration> = (0..51)
+        .map(|_| {
+            let t = Instant::now();
+            let out = Command::new(fake)
+                .arg("--version")
+                .stdin(Stdio::null())
+                .env_remove("TEAMS_FAKE_RECORD")
+                .output()
+                .expect("run the fake agent");
+            let took = t.elapsed();
+            assert!(out.status.success(), "the fake agent's --version failed");
+            took
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
 fn trivial_git(env: &Env) -> Duration {
     let dir = env.work.join("trivial");
     std::fs::create_dir_all(&dir).expect("dir");

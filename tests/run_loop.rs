@@ -484,6 +484,30 @@ fn a_builder_that_touches_the_prd_fails_its_attempts() {
     assert_builder_fault(steps, "", "changed `prd.json`, which only teams may change");
 }
 
+/// Attempt 1 touches `prd.json` but is rejected for a dirty tree first, so its commits stay for
+/// attempt 2; the protected-path check covers the whole story's change, so attempt 2 cannot pass
+/// with them.
+#[test]
+fn a_protected_change_kept_from_a_dirty_attempt_still_fails() {
+    let steps = |n| {
+        if n == 1 {
+            vec![
+                Step::TouchProtected {
+                    path: Some("prd.json".into()),
+                },
+                Step::Write {
+                    path: "left-behind.txt".into(),
+                    content: None,
+                },
+                Step::Final(HANDOFF.into()),
+            ]
+        } else {
+            builds("a.txt")
+        }
+    };
+    assert_builder_fault(steps, "", "changed `prd.json`, which only teams may change");
+}
+
 #[test]
 fn a_builder_that_commits_on_another_branch_fails_its_attempts() {
     let steps = |n: u32| {
@@ -604,6 +628,66 @@ fn what_a_validator_changes_is_discarded() {
             .count(),
         1
     );
+}
+
+/// A unit's validators share one checkout, forced onto each story's commit with nothing of the
+/// previous validation left; it goes when the unit ends, also when the unit stops on a fatal
+/// error in the middle of a validation.
+#[test]
+fn validators_share_one_checkout_that_goes_when_the_unit_stops() {
+    let scribble = vec![
+        Step::Commit {
+            path: "validator-was-here.txt".into(),
+            content: None,
+            message: None,
+        },
+        Step::Write {
+            path: "scratch.txt".into(),
+            content: None,
+        },
+        Step::Git(vec![
+            "checkout".into(),
+            "-q".into(),
+            "-b".into(),
+            "validator-branch".into(),
+        ]),
+        Step::Verdict(json!({"verdict": "pass",
+            "criteria": [{"criterion": "c", "met": true, "evidence": "e"}], "feedback": ""})),
+    ];
+    let script = Script::default()
+        .rule(Match::role("builder").story("US-1"), builds("a.txt"))
+        .rule(Match::role("builder").story("US-2"), builds("b.txt"))
+        .rule(Match::role("validator").story("US-1"), scribble)
+        .rule(
+            Match::role("validator").story("US-2"),
+            vec![Step::NotLoggedIn],
+        );
+    let prd = json!({"project": "Proj", "epics": [{"id": "EPIC-1", "title": "First",
+        "userStories": [story("US-1", "One"), story("US-2", "Two")]}]});
+    let p = Project::new(prd, NO_PLANNER, script);
+    let out = p.run(&[]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(p.story("US-1")["passes"], true);
+    assert_ne!(p.story("US-2")["passes"], true);
+
+    let records = p.records();
+    let validators: Vec<_> = records.iter().filter(|r| r.role == "validator").collect();
+    assert_eq!(validators.len(), 2);
+    assert_eq!(
+        validators[0].cwd, validators[1].cwd,
+        "one checkout per unit"
+    );
+    assert!(
+        validators[0].cwd.ends_with("/EPIC-1@validator"),
+        "{}",
+        validators[0].cwd
+    );
+    assert!(!std::path::Path::new(&validators[0].cwd).exists());
+    let list = p.git(&["worktree", "list", "--porcelain"]);
+    assert!(!list.contains("@validator"), "{list}");
+    // The branch the validator made stays (git branches are shared), the unit branch has only
+    // the builders' work.
+    assert!(!p.has_file("teams/proj/unit/EPIC-1", "validator-was-here.txt"));
 }
 
 #[test]

@@ -1,9 +1,16 @@
 //! `Checkout`: git commands that act on one working tree (a unit's worktree, a validator's
 //! read-only view, the integration worktree): what is checked out, whether it is clean, and the
 //! resets the loop uses to put a worktree back where a story or attempt started.
+//!
+//! `HEAD`, the branch checked out and branch tips are read from the ref files when the repository
+//! uses the plain files backend (`refs.rs` says when that is certain), because the loop asks them
+//! several times per attempt and each git process costs more than the question; git answers
+//! whenever the files cannot.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use super::refs::{RefFiles, RefValue, is_object_id};
 use super::repo::Sha;
 use super::runner::{GitError, GitRunner};
 
@@ -11,6 +18,9 @@ use super::runner::{GitError, GitRunner};
 #[derive(Debug, Clone)]
 pub struct Checkout {
     git: GitRunner,
+    /// The ref store and this working tree's git directory, found on first use (the worktree may
+    /// not exist yet when the value is made); `None` inside when git must answer.
+    refs: OnceLock<Option<(RefFiles, PathBuf)>>,
 }
 
 impl Checkout {
@@ -18,6 +28,23 @@ impl Checkout {
     pub fn new(repo_git: &GitRunner, path: impl Into<PathBuf>) -> Checkout {
         Checkout {
             git: repo_git.in_dir(path),
+            refs: OnceLock::new(),
+        }
+    }
+
+    fn refs(&self) -> Option<&(RefFiles, PathBuf)> {
+        self.refs
+            .get_or_init(|| RefFiles::for_worktree(self.git.dir(), |key| self.git.env_var(key)))
+            .as_ref()
+    }
+
+    /// `HEAD` from the files: `Some(Some(sha))` or, for a branch not born yet or a ref the files
+    /// cannot settle, `None` (ask git).
+    fn head_from_files(&self) -> Option<Sha> {
+        let (refs, git_dir) = self.refs()?;
+        match refs.head(git_dir)? {
+            RefValue::Direct(sha) => Some(sha),
+            RefValue::Symbolic(name) => refs.resolve(&name),
         }
     }
 
@@ -31,6 +58,9 @@ impl Checkout {
 
     /// The commit checked out; `None` on an unborn branch.
     pub fn head(&self) -> Result<Option<Sha>, GitError> {
+        if let Some(sha) = self.head_from_files() {
+            return Ok(Some(sha));
+        }
         let out = self
             .git
             .output(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])?;
@@ -49,7 +79,14 @@ impl Checkout {
         &self,
         branch: &str,
     ) -> Result<(Option<Sha>, Option<Sha>), GitError> {
-        let tip_spec = format!("refs/heads/{branch}^{{commit}}");
+        let tip_ref = format!("refs/heads/{branch}");
+        if let Some((refs, _)) = self.refs()
+            && let Some(head) = self.head_from_files()
+            && let Some(tip) = refs.resolve(&tip_ref)
+        {
+            return Ok((Some(head), Some(tip)));
+        }
+        let tip_spec = format!("{tip_ref}^{{commit}}");
         let out = self.git.output(["rev-parse", "HEAD^{commit}", &tip_spec])?;
         if out.status.success() {
             let text = String::from_utf8_lossy(&out.stdout);
@@ -79,6 +116,16 @@ impl Checkout {
 
     /// The branch checked out (`refs/heads/` stripped); `None` when HEAD is detached.
     pub fn branch(&self) -> Result<Option<String>, GitError> {
+        if let Some((refs, git_dir)) = self.refs()
+            && let Some(value) = refs.head(git_dir)
+        {
+            return Ok(match value {
+                RefValue::Direct(_) => None,
+                RefValue::Symbolic(name) => {
+                    Some(name.strip_prefix("refs/heads/").unwrap_or(&name).to_owned())
+                }
+            });
+        }
         let out = self
             .git
             .output(["symbolic-ref", "--quiet", "--short", "HEAD"])?;
@@ -137,9 +184,4 @@ impl Checkout {
         self.git.run(["clean", "--quiet", "-fd"])?;
         Ok(())
     }
-}
-
-/// A full SHA-1 or SHA-256 object id in lowercase hex, as `rev-parse` prints one.
-fn is_object_id(text: &str) -> bool {
-    matches!(text.len(), 40 | 64) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::ancestry::LooseCommits;
+use super::refs::RefFiles;
 use super::runner::{GitError, GitRunner};
 
 /// A full commit id as git prints it.
@@ -59,6 +61,10 @@ pub struct Repo {
     git_common_dir: PathBuf,
     git: GitRunner,
     identity: Identity,
+    /// Branch tips read from the ref files when the repository's layout allows (see `refs.rs`).
+    refs: Option<RefFiles>,
+    /// Ancestry answered from loose commits when certain (see `ancestry.rs`).
+    loose: Option<LooseCommits>,
 }
 
 impl Repo {
@@ -80,7 +86,13 @@ impl Repo {
         }
         let root = PathBuf::from(probe.run(["rev-parse", "--show-toplevel"])?);
         let common = probe.run(["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
-        let mut git = probe.in_dir(&root);
+        // Commits and merges teams makes itself never start git's automatic maintenance (a
+        // `git maintenance run --auto` process after each, and possibly a `gc` while agents work
+        // in other worktrees of the same repository); the user's own git commands still do.
+        let mut git = probe
+            .in_dir(&root)
+            .with_config("maintenance.auto", "false")
+            .with_config("gc.auto", "0");
         let identity = if has_identity(&git)? {
             Identity::Configured
         } else {
@@ -89,11 +101,16 @@ impl Repo {
                 .with_config("user.email", "teams@localhost");
             Identity::Fallback
         };
+        let git_common_dir = PathBuf::from(common);
+        let refs = RefFiles::open(&git_common_dir, |key| git.env_var(key));
+        let loose = LooseCommits::open(&git_common_dir, |key| git.env_var(key));
         Ok(Repo {
             root,
-            git_common_dir: PathBuf::from(common),
+            git_common_dir,
             git,
             identity,
+            refs,
+            loose,
         })
     }
 
@@ -136,7 +153,15 @@ impl Repo {
     }
 
     /// Resolves a revision to a commit; `None` when it does not exist.
+    ///
+    /// A full branch name (`refs/heads/…`) is read from the ref files when they hold it; anything
+    /// else, and a name the files do not settle, goes to `git rev-parse`.
     pub fn resolve(&self, rev: &str) -> Result<Option<Sha>, GitError> {
+        if rev.starts_with("refs/heads/")
+            && let Some(sha) = self.refs.as_ref().and_then(|refs| refs.resolve(rev))
+        {
+            return Ok(Some(sha));
+        }
         let spec = format!("{rev}^{{commit}}");
         let output = self.git.output([
             "rev-parse",
@@ -154,6 +179,10 @@ impl Repo {
     }
 
     pub fn branch_exists(&self, name: &str) -> Result<bool, GitError> {
+        let full = format!("refs/heads/{name}");
+        if let Some(exists) = self.refs.as_ref().and_then(|refs| refs.exists(&full)) {
+            return Ok(exists);
+        }
         self.git.succeeds([
             "show-ref",
             "--verify",
@@ -171,7 +200,16 @@ impl Repo {
     }
 
     /// Whether `ancestor` is reachable from `descendant`.
+    ///
+    /// Read from the loose commits a run makes when that gives a certain answer, else from git.
     pub fn is_ancestor(&self, ancestor: &Sha, descendant: &Sha) -> Result<bool, GitError> {
+        if let Some(answer) = self
+            .loose
+            .as_ref()
+            .and_then(|loose| loose.is_ancestor(ancestor, descendant))
+        {
+            return Ok(answer);
+        }
         self.git.succeeds([
             "merge-base",
             "--is-ancestor",

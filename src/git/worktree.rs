@@ -7,6 +7,15 @@
 //! where `git worktree remove` refuses; and git2 runs no smudge filters, so LFS files would arrive
 //! as pointer files. The test `removing_a_dirty_worktree_is_refused` pins the safety property we
 //! rely on. Every mutation goes through this one type so the choice can change in one place.
+//!
+//! A validator's checkout is reused across the stories of a unit ([`WorktreeManager::
+//! reuse_detached`]) instead of being added and removed for every attempt: `worktree add` fills a
+//! whole new tree (git runs a `reset --hard` inside it) and `worktree remove` runs `status`, which
+//! together were about half of teams' time in git per attempt (`docs/PERFORMANCE.md`). A forced
+//! detached checkout of the next commit followed by `clean -ffdx` gives the same view (exactly the
+//! commit's tracked files, nothing the last validator changed, made or ignored, no nested
+//! repository) while writing only the files that differ. Any doubt about the old checkout (it is
+//! gone, no longer a worktree, or git fails on it) falls back to removing it and adding a fresh one.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +40,12 @@ pub enum WorktreeError {
     PathExists(PathBuf),
     #[error("failed to create the worktree directory {path}")]
     CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to remove the stale checkout directory {path}")]
+    RemoveDir {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -92,6 +107,55 @@ impl WorktreeManager {
         Ok(())
     }
 
+    /// Puts the validator checkout at `path` on `commit`, detached, with exactly the commit's
+    /// tracked files: an existing linked worktree there is forced onto the commit and cleaned of
+    /// everything untracked or ignored (what a previous validator left); otherwise, or if that
+    /// fails, whatever is at `path` is removed (as a worktree if git still knows it as one, else
+    /// as a directory) and a fresh worktree is added.
+    ///
+    /// `path` must be a checkout only `teams` uses: whatever was changed in it is discarded.
+    pub fn reuse_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
+        // Only a linked worktree that git itself records at `path` is reused: anything else (no
+        // `.git` file, or one a validator rewrote) could make git in `path` act on another
+        // checkout, such as the user's around it, which must never be reset or cleaned.
+        if is_linked_worktree(path) {
+            let checkout = self.git.in_dir(path);
+            let reused = checkout
+                .run([
+                    "checkout",
+                    "--quiet",
+                    "--force",
+                    "--detach",
+                    commit.as_str(),
+                ])
+                .and_then(|_| checkout.run(["clean", "--quiet", "-ffdx"]));
+            if reused.is_ok() {
+                return Ok(());
+            }
+        }
+        if path.exists() {
+            let _ = self.remove(path, true);
+            if path.exists() {
+                // git no longer knows it as a worktree (its `.git` file is gone or rewritten): it
+                // is still only a validator's scratch directory, discarded like one.
+                std::fs::remove_dir_all(path).map_err(|source| WorktreeError::RemoveDir {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            }
+            self.prune()?;
+        }
+        match self.add_detached(path, commit) {
+            Ok(()) => Ok(()),
+            // Deleted without git knowing: git still has it registered until a prune.
+            Err(WorktreeError::Git(_)) if !path.exists() => {
+                self.prune()?;
+                self.add_detached(path, commit)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// The uncommitted and untracked files in a worktree (`git status --porcelain`), one per line.
     pub fn dirty_files(&self, path: &Path) -> Result<Vec<String>, GitError> {
         let out =
@@ -107,7 +171,20 @@ impl WorktreeManager {
 
     /// Removes a worktree. Refuses one with uncommitted or untracked work unless `force`; the
     /// branch is always kept.
+    ///
+    /// git's own `worktree remove` makes the refusal (it runs `status` itself); the dirty files
+    /// are listed for the error only when it refused, so a clean removal costs one git process.
     pub fn remove(&self, path: &Path, force: bool) -> Result<(), WorktreeError> {
+        let path_arg = path.as_os_str().to_owned();
+        let mut args = vec![std::ffi::OsString::from("worktree"), "remove".into()];
+        if force {
+            args.push("--force".into());
+        }
+        args.push(path_arg);
+        let refused = match self.git.run(&args) {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
         if !force && path.exists() {
             let dirty = self.dirty_files(path)?;
             if !dirty.is_empty() {
@@ -117,14 +194,7 @@ impl WorktreeManager {
                 });
             }
         }
-        let path_arg = path.as_os_str().to_owned();
-        let mut args = vec![std::ffi::OsString::from("worktree"), "remove".into()];
-        if force {
-            args.push("--force".into());
-        }
-        args.push(path_arg);
-        self.git.run(&args)?;
-        Ok(())
+        Err(refused.into())
     }
 
     /// Lists the repository's worktrees (the main one first).
@@ -138,6 +208,30 @@ impl WorktreeManager {
         self.git.run(["worktree", "prune"])?;
         Ok(())
     }
+}
+
+/// Whether `path` is a linked worktree whose administrative directory (`.git/worktrees/<id>`,
+/// named by `path/.git`) points back at `path/.git`, as git records every linked worktree.
+fn is_linked_worktree(path: &Path) -> bool {
+    let dot_git = path.join(".git");
+    let Ok(text) = std::fs::read_to_string(&dot_git) else {
+        return false;
+    };
+    let Some(admin) = text.strip_prefix("gitdir: ").map(str::trim_end) else {
+        return false;
+    };
+    let admin = path.join(admin);
+    if !admin.join("commondir").is_file() {
+        return false;
+    }
+    let Ok(back) = std::fs::read_to_string(admin.join("gitdir")) else {
+        return false;
+    };
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    same(&admin.join(back.trim_end()), &dot_git)
 }
 
 /// Parses `git worktree list --porcelain`: blank-line separated records of `key value` lines.

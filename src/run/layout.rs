@@ -65,10 +65,11 @@ impl Layout {
         self.run_worktrees(run_id).join(unit.as_str())
     }
 
-    /// The read-only checkout a validator gets for one attempt.
-    pub fn validator_checkout(&self, run_id: &str, unit: &UnitId, story: &str, n: u32) -> PathBuf {
-        self.run_worktrees(run_id)
-            .join(format!("{unit}.validate.{story}.{n}"))
+    /// `.teams/worktrees/<run>/<unit>@validator`: the detached checkout a unit's validators
+    /// work in, reused from story to story and removed when the unit ends (`@` cannot appear in
+    /// an ID, so it never meets a unit's worktree).
+    pub fn validator_checkout(&self, run_id: &str, unit: &UnitId) -> PathBuf {
+        self.run_worktrees(run_id).join(format!("{unit}@validator"))
     }
 
     /// The worktree the integration branch is checked out in while units merge.
@@ -143,6 +144,10 @@ mod tests {
         assert_eq!(
             layout.unit_worktree("run1", &unit),
             Path::new("/r/.teams/worktrees/run1/EPIC-1")
+        );
+        assert_eq!(
+            layout.validator_checkout("run1", &unit),
+            Path::new("/r/.teams/worktrees/run1/EPIC-1@validator")
         );
         let name = AgentFileName {
             subject: "US-1",

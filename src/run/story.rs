@@ -9,14 +9,14 @@
 //! Every failed attempt's commits stay reachable under `refs/teams/failed/<story>/<attempt>`.
 
 use crate::agent::Role;
-use crate::git::Sha;
+use crate::git::{Review, Sha};
 use crate::prd::{Story, StoryResult};
 use crate::roles::{BuilderContext, ValidatorContext, parse_handoff, parse_verdict, plan_section};
 
 use super::driver::SimWork;
 use super::events::EventKind;
 use super::messages::ProgressEntry;
-use super::verify::{BuildCheck, Rejection, run_checks, verify_build};
+use super::verify::{BuildCheck, Rejection, Verified, run_checks, verify_build};
 use super::worker::{CallInfo, Stop, UnitWorker, brief, git_stop};
 
 /// The most of a diff put into a validator's prompt; beyond it the validator is told to read the
@@ -27,8 +27,15 @@ const MAX_REASON_CHARS: usize = 1500;
 
 /// How one attempt ended.
 enum AttemptEnd {
-    Passed { commit: Sha, verdict: String },
-    Failed { reason: String, keep_commits: bool },
+    Passed {
+        commit: Sha,
+        verdict: String,
+        files: Vec<String>,
+    },
+    Failed {
+        reason: String,
+        keep_commits: bool,
+    },
 }
 
 impl UnitWorker {
@@ -105,13 +112,11 @@ impl UnitWorker {
                 Err(stop) => return Err(self.discard(stop, &attempt_start)),
             };
             match end {
-                AttemptEnd::Passed { commit, verdict } => {
-                    let files = self
-                        .shared
-                        .git
-                        .repo
-                        .changed_files(&story_start, &commit)
-                        .map_err(git_stop)?;
+                AttemptEnd::Passed {
+                    commit,
+                    verdict,
+                    files,
+                } => {
                     self.record(
                         &story.id,
                         StoryResult {
@@ -286,6 +291,7 @@ impl UnitWorker {
             repo: &git.repo,
             checkout: &self.checkout,
             branch: &self.branch,
+            story_start,
             attempt_start,
             protected: &git.protected,
             auto_commit: self
@@ -295,16 +301,16 @@ impl UnitWorker {
                 .then_some(auto_commit.as_str()),
         })
         .map_err(git_stop)?;
-        let commit = match verified {
-            Ok(commit) => {
+        let Verified { commit, review } = match verified {
+            Ok(verified) => {
                 if let Some(attempt_id) = self.last_build_attempt {
                     self.ask(|ack| super::messages::WorkerMsg::CommitSeen {
                         attempt_id,
-                        commit: commit.to_string(),
+                        commit: verified.commit.to_string(),
                         ack,
                     })?;
                 }
-                commit
+                verified
             }
             Err(rejection) => {
                 // Rule-breaking commits are not built upon; a dirty tree only loses its leftovers.
@@ -330,23 +336,25 @@ impl UnitWorker {
                 });
             }
         }
-        self.validate(story, n, story_start, &commit)
+        self.validate(story, n, story_start, &commit, review)
     }
 
     /// Step 3: the validator in its own read-only checkout of `commit`, with one re-ask when it
-    /// gives no usable verdict (spec §5.2).
+    /// gives no usable verdict (spec §5.2). `review` is the story's change up to `commit`, as
+    /// verification read it.
     fn validate(
         &mut self,
         story: &Story,
         n: u32,
         story_start: &Sha,
         commit: &Sha,
+        review: Review,
     ) -> Result<AttemptEnd, Stop> {
         let git = &self.shared.git;
-        let mut diff = git
-            .repo
-            .diff_for_review(story_start, commit)
-            .map_err(git_stop)?;
+        let Review {
+            files,
+            text: mut diff,
+        } = review;
         if diff.len() > MAX_DIFF_BYTES {
             let mut cut = MAX_DIFF_BYTES;
             while !diff.is_char_boundary(cut) {
@@ -357,17 +365,13 @@ impl UnitWorker {
                 "\n\n[diff truncated at {MAX_DIFF_BYTES} bytes; see the rest with `git diff {story_start} {commit}` in your checkout]\n"
             ));
         }
-        let path = git
-            .layout
-            .validator_checkout(&git.run_id, &self.unit.id, story.id.as_str(), n);
+        // The unit's validator checkout, put on `commit` with nothing of the previous validation
+        // left in it (`WorktreeManager::reuse_detached`); it goes when the unit ends.
+        let path = git.layout.validator_checkout(&git.run_id, &self.unit.id);
         {
             let _lock = self.shared.worktree_lock.lock();
-            let manager = git.worktrees();
-            if path.exists() {
-                let _ = manager.remove(&path, true);
-            }
-            manager
-                .add_detached(&path, commit)
+            git.worktrees()
+                .reuse_detached(&path, commit)
                 .map_err(|err| Stop::Fatal(worktree_error(err)))?;
         }
         let ctx = ValidatorContext {
@@ -385,18 +389,12 @@ impl UnitWorker {
                 reask,
                 start: Some(commit),
             };
-            let reply = match self.call_agent(
+            let reply = self.call_agent(
                 &info,
                 prompt.clone(),
                 path.clone(),
                 SimWork::Validate { story },
-            ) {
-                Ok(reply) => reply,
-                Err(stop) => {
-                    self.remove_checkout(&path);
-                    return Err(stop);
-                }
-            };
+            )?;
             if let Some(failure) = &reply.failure {
                 result = Err(failure.describe("validator"));
                 break;
@@ -415,11 +413,11 @@ impl UnitWorker {
                 Err(_) => result = Err("validator gave no verdict".to_owned()),
             }
         }
-        self.remove_checkout(&path);
         self.ensure_branch_at(commit)?;
         Ok(match result {
             Ok(verdict) if verdict.pass => AttemptEnd::Passed {
                 commit: commit.clone(),
+                files,
                 verdict: format!(
                     "pass ({} of {} criteria met)",
                     verdict.criteria.iter().filter(|c| c.met).count(),
@@ -437,10 +435,16 @@ impl UnitWorker {
         })
     }
 
-    /// Anything the validator did to its checkout is discarded with it.
-    fn remove_checkout(&self, path: &std::path::Path) {
+    /// When the unit ends, however it ends: its validator checkout is removed with `--force`, so
+    /// whatever the last validator did there is discarded with it.
+    pub(super) fn remove_validator_checkout(&self) {
+        let git = &self.shared.git;
+        let path = git.layout.validator_checkout(&git.run_id, &self.unit.id);
+        if !path.exists() {
+            return;
+        }
         let _lock = self.shared.worktree_lock.lock();
-        if let Err(err) = self.shared.git.worktrees().remove(path, true) {
+        if let Err(err) = git.worktrees().remove(&path, true) {
             self.warn(format!(
                 "failed to remove the validator checkout {}: {err}",
                 path.display()

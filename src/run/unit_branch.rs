@@ -30,7 +30,10 @@ pub fn prepare_unit_worktree(git: &RunGit, branch: &str, worktree: &Path) -> Res
         None
     };
     let manager = git.worktrees();
-    release_old_checkout(git, branch)?;
+    // A branch that does not exist yet cannot be checked out anywhere.
+    if existing.is_some() {
+        release_old_checkout(git, branch)?;
+    }
     match existing {
         None => repo.create_branch(branch, &integration).map_err(|err| {
             if let Some(other) = blocking_branch(repo, branch) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
-use crate::git::{Checkout, GitError, Repo, Sha};
+use crate::git::{Checkout, GitError, Repo, Review, Sha};
 
 /// Why a build was not accepted; the text becomes the next builder's feedback and, on the last
 /// attempt, the story's `failureReason`.
@@ -91,14 +91,30 @@ pub struct BuildCheck<'a> {
     pub repo: &'a Repo,
     pub checkout: &'a Checkout,
     pub branch: &'a str,
+    /// Where the story started: the protected paths and the validator's diff cover the whole
+    /// story's change (attempt 2 may build on attempt 1's commits).
+    pub story_start: &'a Sha,
     pub attempt_start: &'a Sha,
     pub protected: &'a [String],
     /// Commit leftovers for the builder instead of failing (`auto_commit`).
     pub auto_commit: Option<&'a str>,
 }
 
-/// Checks the builder's work against git. Returns the commit to validate.
-pub fn verify_build(check: &BuildCheck<'_>) -> Result<Result<Sha, Rejection>, GitError> {
+/// A build that passed verification.
+#[derive(Debug)]
+pub struct Verified {
+    /// The commit to validate.
+    pub commit: Sha,
+    /// The story's change up to it: its files (for `progress.md`) and the validator's diff.
+    pub review: Review,
+}
+
+/// Checks the builder's work against git. Returns the commit to validate and the story's change.
+///
+/// The branch and `HEAD` come from the ref files, so this starts three git processes: `status`,
+/// `merge-base --is-ancestor` and one `diff` whose output serves the protected-path check, the
+/// validator's prompt and the progress entry.
+pub fn verify_build(check: &BuildCheck<'_>) -> Result<Result<Verified, Rejection>, GitError> {
     let found = check.checkout.branch()?;
     if found.as_deref() != Some(check.branch) {
         return Ok(Err(Rejection::WrongBranch {
@@ -136,15 +152,20 @@ pub fn verify_build(check: &BuildCheck<'_>) -> Result<Result<Sha, Rejection>, Gi
     if !dirty.is_empty() {
         return Ok(Err(Rejection::Dirty { files: dirty }));
     }
-    let changed = check.repo.changed_files(check.attempt_start, &tip)?;
-    let touched: Vec<String> = changed
-        .into_iter()
+    let review = check.repo.review(check.story_start, &tip)?;
+    let touched: Vec<String> = review
+        .files
+        .iter()
         .filter(|path| is_protected(path, check.protected))
+        .cloned()
         .collect();
     if !touched.is_empty() {
         return Ok(Err(Rejection::Protected { files: touched }));
     }
-    Ok(Ok(tip))
+    Ok(Ok(Verified {
+        commit: tip,
+        review,
+    }))
 }
 
 /// Whether `path` is a protected file or lies in a protected directory (entries ending in `/`).

@@ -105,6 +105,7 @@ impl UnitWorker {
             Err(Stop::Interrupted) => WorkerEnd::Interrupted,
             Err(Stop::Fatal(err)) => WorkerEnd::Fatal(err),
         };
+        self.remove_validator_checkout();
         let _ = self.tx.send(WorkerMsg::Finished {
             unit: self.unit.id.clone(),
             end,
