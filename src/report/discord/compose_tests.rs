@@ -94,7 +94,9 @@ fn an_interrupted_run_says_how_to_continue() {
         &[at(9, EventKind::RunFinished { summary })],
     );
     assert!(
-        text.contains("⏸️ **Shop**: 3/3 stories passed, interrupted; continue with: `teams resume`"),
+        text.contains(
+            "⏸️ **Shop**: 3/3 stories passed, interrupted; continue with: `teams resume`"
+        ),
         "{text}"
     );
     assert!(text.contains("[embed #95A5A6]"), "{text}");
