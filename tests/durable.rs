@@ -27,11 +27,15 @@ struct Project {
 
 impl Project {
     fn new(toml: &str, script: &Script) -> Project {
+        Project::with_prd(&prd(), toml, script)
+    }
+
+    fn with_prd(prd: &Value, toml: &str, script: &Script) -> Project {
         let env = TestEnv::new();
         env.git_init();
         env.write(
             "prd.json",
-            serde_json::to_string_pretty(&prd()).unwrap() + "\n",
+            serde_json::to_string_pretty(prd).unwrap() + "\n",
         );
         env.write("teams.toml", toml);
         let p = Project { env };
@@ -864,4 +868,103 @@ fn a_reset_between_crash_and_resume_is_kept() {
         "US-1 was not built again"
     );
     assert_eq!(p.prd()["epics"][0]["userStories"][0]["passes"], true);
+}
+
+/// EPIC-1 (US-1, US-2) and EPIC-2 (US-3) are independent and run side by side; EPIC-3 (US-4)
+/// needs both.
+fn parallel_prd() -> Value {
+    json!({
+        "project": "Proj",
+        "epics": [
+            {"id": "EPIC-1", "title": "First", "dependsOn": [],
+             "userStories": [story("US-1", "One"), story("US-2", "Two")]},
+            {"id": "EPIC-2", "title": "Second", "dependsOn": [],
+             "userStories": [story("US-3", "Three")]},
+            {"id": "EPIC-3", "title": "Third", "dependsOn": ["EPIC-1", "EPIC-2"],
+             "userStories": [story("US-4", "Four")]}
+        ]
+    })
+}
+
+fn parallel_baseline() -> &'static (Value, String) {
+    static BASELINE: std::sync::OnceLock<(Value, String)> = std::sync::OnceLock::new();
+    BASELINE.get_or_init(|| {
+        let p = Project::with_prd(&parallel_prd(), TOML, &script());
+        let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        (p.normalized_prd(), p.integration_tree())
+    })
+}
+
+/// The same proof with two units running at once: the kill lands while the other unit is
+/// somewhere else in its work, and resume (which keeps `--parallel 2` from the saved settings)
+/// must bring both to the uninterrupted result.
+fn parallel_crash_and_resume(point: &str) {
+    let (want_prd, want_tree) = parallel_baseline();
+    let p = Project::with_prd(&parallel_prd(), TOML, &script());
+    let out = p
+        .teams(&["run", "--parallel", "2"])
+        .env("__TEAMS_FAILPOINT", point)
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9),
+        "teams was not killed at {point}: {}",
+        describe(&out)
+    );
+    let passed_before = p.passed_in_store();
+    let calls_before = p.calls().len();
+    let out = p.teams(&["resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{point}: {}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("2 at a time"),
+        "{point}: the saved --parallel was not reused: {}",
+        describe(&out)
+    );
+    assert_eq!(&p.normalized_prd(), want_prd, "{point}: prd.json differs");
+    assert_eq!(
+        &p.integration_tree(),
+        want_tree,
+        "{point}: integration tree differs"
+    );
+    let rebuilt: Vec<_> = p.calls()[calls_before..]
+        .iter()
+        .filter(|(role, story)| role == "builder" && passed_before.contains(story))
+        .cloned()
+        .collect();
+    assert!(
+        rebuilt.is_empty(),
+        "{point}: passed stories built again: {rebuilt:?}"
+    );
+    assert_eq!(
+        p.live_agents(),
+        Vec::<u32>::new(),
+        "{point}: agents left behind"
+    );
+}
+
+#[test]
+fn parallel_killed_when_the_second_unit_starts() {
+    parallel_crash_and_resume("unit-started@2");
+}
+
+#[test]
+fn parallel_killed_while_agents_of_both_units_run() {
+    parallel_crash_and_resume("agent-spawned@4");
+}
+
+#[test]
+fn parallel_killed_after_a_build_of_one_unit() {
+    parallel_crash_and_resume("builder-finished@2");
+}
+
+#[test]
+fn parallel_killed_after_a_story_is_recorded() {
+    parallel_crash_and_resume("story-recorded@2");
+}
+
+#[test]
+fn parallel_killed_after_the_first_merge() {
+    parallel_crash_and_resume("merge-done");
 }

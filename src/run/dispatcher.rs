@@ -53,6 +53,8 @@ pub(super) struct Dispatcher<'a> {
     pub(super) store: Store,
     /// Where `teams resume` found the stories of units that were running.
     resume: BTreeMap<UnitId, BTreeMap<StoryId, StoryResume>>,
+    /// Units that were running when the run stopped: their branches are taken as they are.
+    continuing: std::collections::BTreeSet<UnitId>,
     slots: BTreeMap<UnitId, Slot>,
     costs: BTreeMap<UnitId, f64>,
     interrupted: bool,
@@ -67,6 +69,8 @@ pub(super) struct Continuation {
     /// Units that already ended in the interrupted run, with their status.
     pub finished: BTreeMap<UnitId, EpicStatus>,
     pub stories: BTreeMap<UnitId, BTreeMap<StoryId, StoryResume>>,
+    /// Units that had started (their branch is recorded) and not finished.
+    pub started: std::collections::BTreeSet<UnitId>,
     /// Spend recorded so far, per unit.
     pub costs: BTreeMap<UnitId, f64>,
 }
@@ -103,6 +107,7 @@ impl<'a> Dispatcher<'a> {
             simulated,
             store,
             resume: continuation.stories,
+            continuing: continuation.started,
             slots,
             costs: continuation.costs,
             interrupted: false,
@@ -261,7 +266,8 @@ impl<'a> Dispatcher<'a> {
         let worktree = git.layout.unit_worktree(&git.run_id, &unit.id);
         {
             let _lock = self.shared.worktree_lock.lock();
-            prepare_unit_worktree(git, &branch, &worktree)?;
+            let continuing = self.continuing.contains(&unit.id);
+            prepare_unit_worktree(git, &branch, &worktree, continuing)?;
         }
         failpoint::hit("worktree-created");
         let tip = git

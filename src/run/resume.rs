@@ -93,6 +93,7 @@ pub(super) fn reconcile(
         let Some(branch) = &unit.branch else {
             continue; // never started
         };
+        continuation.started.insert(id.clone());
         let stories = resume_unit(git, store, &state, unit, branch, &mut warnings)?;
         if !stories.is_empty() {
             continuation.stories.insert(id, stories);

@@ -2,7 +2,10 @@
 //! the integration tip so it holds everything its dependencies merged. A branch left by an
 //! earlier run is reused, never recreated: it is fast-forwarded when the integration branch
 //! already holds all of it, kept as it is when it is ahead, and refused when it diverged (its
-//! work would otherwise be lost or mixed).
+//! work would otherwise be lost or mixed). A unit that `teams resume` continues is the exception:
+//! its branch started from the integration tip of its own start, and other units may have merged
+//! since, so it is checked out as it is (the merge at its end joins them, as in a run that never
+//! stopped).
 
 use std::path::Path;
 
@@ -11,8 +14,14 @@ use crate::git::WorktreeError;
 
 use super::setup::{RunGit, blocking_branch, git_error};
 
-/// Creates or updates `branch` and checks it out at `worktree`.
-pub fn prepare_unit_worktree(git: &RunGit, branch: &str, worktree: &Path) -> Result<()> {
+/// Creates or updates `branch` and checks it out at `worktree`. `continuing`: the unit was running
+/// when its run stopped, and its branch is taken as it is.
+pub fn prepare_unit_worktree(
+    git: &RunGit,
+    branch: &str,
+    worktree: &Path,
+    continuing: bool,
+) -> Result<()> {
     let repo = &git.repo;
     let integration = repo
         .resolve(&format!("refs/heads/{}", git.integration_branch))
@@ -35,6 +44,7 @@ pub fn prepare_unit_worktree(git: &RunGit, branch: &str, worktree: &Path) -> Res
         release_old_checkout(git, branch)?;
     }
     match existing {
+        Some(_) if continuing => {}
         None => repo.create_branch(branch, &integration).map_err(|err| {
             if let Some(other) = blocking_branch(repo, branch) {
                 return TeamsError::environment(format!(
