@@ -12,38 +12,14 @@ mod durable;
 mod fake_agent;
 
 use durable::*;
+use serde_json::Value;
 use teams::run::failpoint::KILL_POINTS;
 use teams_fake_agent::{Match, Script, Step};
 
 /// Kills `teams` at `point`, resumes, and checks the result equals the uninterrupted run's.
 fn crash_and_resume(point: &str) {
-    let (want_prd, want_tree) = baseline();
     let p = crashed_at(point);
-    let passed_before = p.passed_in_store();
-    let calls_before = p.calls().len();
-
-    let out = p.teams(&["resume"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{point}: {}", describe(&out));
-    assert_eq!(&p.normalized_prd(), want_prd, "{point}: prd.json differs");
-    assert_eq!(
-        &p.integration_tree(),
-        want_tree,
-        "{point}: integration tree differs"
-    );
-    let rebuilt: Vec<_> = p.calls()[calls_before..]
-        .iter()
-        .filter(|(role, story)| role == "builder" && passed_before.contains(story))
-        .cloned()
-        .collect();
-    assert!(
-        rebuilt.is_empty(),
-        "{point}: passed stories built again: {rebuilt:?}"
-    );
-    assert_eq!(
-        p.live_agents(),
-        Vec::<u32>::new(),
-        "{point}: agents left behind"
-    );
+    resume_and_compare(&p, point, baseline());
     // The run is recorded as finished: another resume has nothing to do.
     let again = p.teams(&["resume"]).output().unwrap();
     assert_eq!(again.status.code(), Some(0));
@@ -166,28 +142,24 @@ fn an_agent_left_running_by_a_crash_is_stopped_by_resume() {
 /// somewhere else in its work, and resume (which keeps `--parallel 2` from the saved settings)
 /// must bring both to the uninterrupted result.
 fn parallel_crash_and_resume(point: &str) {
-    let (want_prd, want_tree) = parallel_baseline();
-    let p = Project::with_prd(&parallel_prd(), TOML, &script());
-    let out = p
-        .teams(&["run", "--parallel", "2"])
-        .env("__TEAMS_FAILPOINT", point)
-        .output()
-        .unwrap();
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&out.status),
-        Some(9),
-        "teams was not killed at {point}: {}",
-        describe(&out)
-    );
-    let passed_before = p.passed_in_store();
-    let calls_before = p.calls().len();
-    let out = p.teams(&["resume"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{point}: {}", describe(&out));
+    let p = crashed_run(&parallel_prd(), &["run", "--parallel", "2"], point);
+    let out = resume_and_compare(&p, point, parallel_baseline());
     assert!(
         text(&out.stderr).contains("2 at a time"),
         "{point}: the saved --parallel was not reused: {}",
         describe(&out)
     );
+}
+
+/// Runs `teams resume` on a crashed project and checks it ends as the uninterrupted run `want`
+/// did: exit 0, the same `prd.json` and integration tree, no story that had passed before the
+/// crash built again, no agent left running.
+fn resume_and_compare(p: &Project, point: &str, want: &(Value, String)) -> std::process::Output {
+    let (want_prd, want_tree) = want;
+    let passed_before = p.passed_in_store();
+    let calls_before = p.calls().len();
+    let out = p.teams(&["resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{point}: {}", describe(&out));
     assert_eq!(&p.normalized_prd(), want_prd, "{point}: prd.json differs");
     assert_eq!(
         &p.integration_tree(),
@@ -208,6 +180,7 @@ fn parallel_crash_and_resume(point: &str) {
         Vec::<u32>::new(),
         "{point}: agents left behind"
     );
+    out
 }
 
 #[test]

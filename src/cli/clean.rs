@@ -58,7 +58,8 @@ pub fn cmd_clean(ui: &mut Ui, global: &GlobalArgs, args: CleanArgs) -> Result<i3
     // Cleaning under a running teams would pull worktrees from under its agents.
     let acquired = RunLock::acquire(&layout.lock())?;
     let _lock = acquired.lock;
-    let runs = match Store::open_read_only(&layout.state_db())? {
+    let store = Store::open_read_only(&layout.state_db())?;
+    let runs = match &store {
         Some(store) => store.runs()?,
         None => Vec::new(),
     };
@@ -116,8 +117,15 @@ pub fn cmd_clean(ui: &mut Ui, global: &GlobalArgs, args: CleanArgs) -> Result<i3
 
     // Unit branches: deleted when their integration branch holds all of their work, except those
     // an unfinished run still uses.
-    let in_use: BTreeSet<String> = unfinished_branches(&layout, &unfinished)?;
+    let in_use: BTreeSet<String> = unfinished_branches(store.as_ref(), &unfinished)?;
     let integrations: BTreeSet<&str> = runs.iter().map(|r| r.integration_branch.as_str()).collect();
+    // After the removals above: a branch still checked out somewhere is not deleted.
+    let checked_out: BTreeSet<String> = manager
+        .list()
+        .map_err(git_error)?
+        .into_iter()
+        .filter_map(|w| w.branch)
+        .collect();
     for integration in integrations {
         let Some(prefix) = integration.strip_suffix("/main") else {
             continue;
@@ -125,12 +133,6 @@ pub fn cmd_clean(ui: &mut Ui, global: &GlobalArgs, args: CleanArgs) -> Result<i3
         let Ok(Some(tip)) = repo.resolve(&format!("refs/heads/{integration}")) else {
             continue;
         };
-        let checked_out: BTreeSet<String> = manager
-            .list()
-            .map_err(git_error)?
-            .into_iter()
-            .filter_map(|w| w.branch)
-            .collect();
         for (branch, sha) in repo
             .branches_under(&format!("{prefix}/unit"))
             .map_err(git_error)?
@@ -167,9 +169,12 @@ pub fn cmd_clean(ui: &mut Ui, global: &GlobalArgs, args: CleanArgs) -> Result<i3
 }
 
 /// Unit branches recorded by unfinished runs.
-fn unfinished_branches(layout: &Layout, unfinished: &BTreeSet<&str>) -> Result<BTreeSet<String>> {
+fn unfinished_branches(
+    store: Option<&Store>,
+    unfinished: &BTreeSet<&str>,
+) -> Result<BTreeSet<String>> {
     let mut branches = BTreeSet::new();
-    let Some(store) = Store::open_read_only(&layout.state_db())? else {
+    let Some(store) = store else {
         return Ok(branches);
     };
     for run in unfinished {

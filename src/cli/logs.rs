@@ -55,8 +55,7 @@ pub fn cmd_logs(ui: &mut Ui, global: &GlobalArgs, args: LogsArgs) -> Result<i32>
     };
     let run = match &args.run {
         Some(id) => store
-            .run_state(id)?
-            .map(|s| s.run)
+            .run(id)?
             .ok_or_else(|| TeamsError::usage(format!("there is no run `{id}`")))?,
         None => store.latest_run()?.ok_or_else(no_runs)?,
     };
@@ -90,9 +89,7 @@ fn events(ui: &mut Ui, store: &Store, run: &RunRow, args: &LogsArgs, json: bool)
         if !args.follow {
             return Ok(crate::exit_code::SUCCESS);
         }
-        let status = store
-            .run_state(&run.id)?
-            .map_or_else(String::new, |s| s.run.status);
+        let status = store.run(&run.id)?.map_or_else(String::new, |r| r.status);
         batch = store.events(&run.id, last, None)?;
         if batch.is_empty() {
             if status != "running" {

@@ -120,7 +120,7 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         }
         (_, found) => found,
     };
-    let taken = |id: &str| store.has_run(id).unwrap_or(false);
+    let taken = |id: &str| store.run(id).is_ok_and(|r| r.is_some());
     let (run_git, setup_warnings) = prepare(
         git,
         doc.prd(),

@@ -189,13 +189,16 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn run_state(&self, run_id: &str) -> Result<Option<RunState>, StoreError> {
-        let run = self
-            .conn
+    /// One run's row (cheap: `logs --follow` polls it).
+    pub fn run(&self, run_id: &str) -> Result<Option<RunRow>, StoreError> {
+        self.conn
             .query_row(&format!("{RUN_COLUMNS} WHERE id = ?1"), [run_id], run_row)
             .optional()
-            .map_err(|e| self.err(e))?;
-        let Some(run) = run else {
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn run_state(&self, run_id: &str) -> Result<Option<RunState>, StoreError> {
+        let Some(run) = self.run(run_id)? else {
             return Ok(None);
         };
         let units = self.rows(

@@ -2,7 +2,7 @@
 //! `synchronous=FULL`, on disk) when it returns: the dispatcher calls it before the step it
 //! records is allowed to go on.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Store, StoreError, now_ms};
 
@@ -90,10 +90,7 @@ impl Store {
     pub fn create_run(&mut self, run: &NewRun<'_>) -> Result<(), StoreError> {
         let now = now_ms();
         let path = self.path.clone();
-        let e = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let e = |source| super::classify(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
         tx.execute(
             "INSERT INTO runs (id, status, base, integration_branch, prd_path, settings, pid, started_at, updated_at)
@@ -110,10 +107,7 @@ impl Store {
     /// Adds units (or stories of known units) that `prd.json` gained since the run started.
     pub fn add_units(&mut self, run_id: &str, units: &[NewUnit<'_>]) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let e = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let e = |source| super::classify(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
         let base: i64 = tx
             .query_row(
@@ -234,10 +228,7 @@ impl Store {
     /// transaction, with where the unit branch is afterwards.
     pub fn story_result(&mut self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let e = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let e = |source| super::classify(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
         tx.execute(
             "UPDATE stories SET status = ?3, attempts = ?4, commit_sha = ?5, failure_reason = ?6,
@@ -389,15 +380,6 @@ impl Store {
             .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
-    }
-
-    /// Whether a run with this id exists.
-    pub fn has_run(&self, run_id: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row("SELECT 1 FROM runs WHERE id = ?1", [run_id], |_| Ok(()))
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(|e| self.err(e))
     }
 
     fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {

@@ -336,9 +336,14 @@ pub fn crashed_mid_unit() -> Project {
 
 /// A project whose `teams run` was killed (SIGKILL) at the kill point `point`.
 pub fn crashed_at(point: &str) -> Project {
-    let p = Project::new(TOML, &script());
+    crashed_run(&prd(), &["run"], point)
+}
+
+/// A project with `prd` whose `teams <args>` was killed (SIGKILL) at the kill point `point`.
+pub fn crashed_run(prd: &Value, args: &[&str], point: &str) -> Project {
+    let p = Project::with_prd(prd, TOML, &script());
     let out = p
-        .teams(&["run"])
+        .teams(args)
         .env("__TEAMS_FAILPOINT", point)
         .output()
         .unwrap();
