@@ -38,6 +38,8 @@
 //! `TEAMS_BENCH_RUNS=N` changes the number of timed runs per row (default 5); `TEAMS_BENCH_BIN=PATH`
 //! measures another `teams` binary (e.g. a copy taken before a change) with the same harness;
 //! `TEAMS_BENCH_AB=PATH` adds interleaved runs of that binary against this one on the 6×3 PRD.
+//! `TEAMS_BENCH_KEEP=1` keeps the work directory (templates, scripts, the `bin/claude` symlink)
+//! and prints its path, to profile one run by hand (`strace -f -c`, `perf`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -122,6 +124,13 @@ fn main() {
     let fake = fake_agent();
     let tmp = tempfile::tempdir().expect("temp dir");
     let work = tmp.path().to_path_buf();
+    let _tmp = if std::env::var_os("TEAMS_BENCH_KEEP").is_some() {
+        println!("work dir:   {} (kept)", work.display());
+        let _ = tmp.keep();
+        None
+    } else {
+        Some(tmp)
+    };
     let bin_dir = work.join("bin");
     std::fs::create_dir_all(&bin_dir).expect("bin dir");
     std::os::unix::fs::symlink(&fake, bin_dir.join("claude")).expect("symlink the fake as claude");

@@ -115,6 +115,25 @@ impl WorktreeManager {
     ///
     /// `path` must be a checkout only `teams` uses: whatever was changed in it is discarded.
     pub fn reuse_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
+        self.reuse_detached_from(path, commit, false)
+    }
+
+    /// [`WorktreeManager::reuse_detached`] for a checkout known to be pristine: nothing in it was
+    /// touched since a successful `reuse_detached` (or `add`) put it exactly on some commit. A
+    /// forced checkout of `commit` then leaves exactly `commit`'s files, with nothing to clean,
+    /// so it is one git process instead of two. The caller is responsible for the premise; the
+    /// run loop restores the checkout right after each validation (in the background, while the
+    /// next builder works) and only then calls this.
+    pub fn reuse_pristine_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
+        self.reuse_detached_from(path, commit, true)
+    }
+
+    fn reuse_detached_from(
+        &self,
+        path: &Path,
+        commit: &Sha,
+        pristine: bool,
+    ) -> Result<(), WorktreeError> {
         // Only a linked worktree that git itself records at `path` is reused: anything else (no
         // `.git` file, or one a validator rewrote) could make git in `path` act on another
         // checkout, such as the user's around it, which must never be reset or cleaned.
@@ -128,7 +147,13 @@ impl WorktreeManager {
                     "--detach",
                     commit.as_str(),
                 ])
-                .and_then(|_| checkout.run(["clean", "--quiet", "-ffdx"]));
+                .and_then(|out| {
+                    if pristine {
+                        Ok(out)
+                    } else {
+                        checkout.run(["clean", "--quiet", "-ffdx"])
+                    }
+                });
             if reused.is_ok() {
                 return Ok(());
             }

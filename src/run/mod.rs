@@ -24,6 +24,7 @@ pub mod setup;
 mod story;
 pub mod unit;
 mod unit_branch;
+mod validator_checkout;
 pub mod verify;
 mod worker;
 

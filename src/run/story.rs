@@ -260,6 +260,8 @@ impl UnitWorker {
             attempt: n,
             checkout: &checkout,
         };
+        // While the builder works, the last validation's checkout is restored for the next one.
+        self.validator.restore_in_background(&self.shared);
         let reply = self
             .call_agent(&info, prompt, checkout.path().to_path_buf(), sim)
             .map_err(BuildError::Stop)?;
@@ -282,6 +284,26 @@ impl UnitWorker {
         story_start: &Sha,
         attempt_start: &Sha,
     ) -> Result<AttemptEnd, Stop> {
+        // The validator's checkout moves to the builder's tip while the build is verified.
+        let tip = self.checkout.head().ok().flatten();
+        let preparing = self.validator.prepare(&self.shared, tip);
+        let checked = self.verify_and_check(story, n, story_start, attempt_start);
+        self.validator.prepared(preparing.wait());
+        match checked? {
+            Ok((commit, review)) => self.validate(story, n, story_start, &commit, review),
+            Err(end) => Ok(end),
+        }
+    }
+
+    /// Step 2: verification against git and the checks. Gives the commit to validate and the
+    /// story's change, or how the attempt ended.
+    fn verify_and_check(
+        &mut self,
+        story: &Story,
+        n: u32,
+        story_start: &Sha,
+        attempt_start: &Sha,
+    ) -> Result<Result<(Sha, Review), AttemptEnd>, Stop> {
         let auto_commit = format!(
             "{}: commit the builder's leftovers (teams auto_commit, attempt {n})",
             story.id
@@ -315,10 +337,10 @@ impl UnitWorker {
             Err(rejection) => {
                 // Rule-breaking commits are not built upon; a dirty tree only loses its leftovers.
                 let keep_commits = matches!(rejection, Rejection::Dirty { .. });
-                return Ok(AttemptEnd::Failed {
+                return Ok(Err(AttemptEnd::Failed {
                     reason: rejection.reason(),
                     keep_commits,
-                });
+                }));
             }
         };
         let checks = self.all_checks(story);
@@ -330,13 +352,13 @@ impl UnitWorker {
             // builder starts from the commit.
             self.checkout.reset_hard(&commit).map_err(git_stop)?;
             if let Err(rejection) = result {
-                return Ok(AttemptEnd::Failed {
+                return Ok(Err(AttemptEnd::Failed {
                     reason: rejection.reason(),
                     keep_commits: true,
-                });
+                }));
             }
         }
-        self.validate(story, n, story_start, &commit, review)
+        Ok(Ok((commit, review)))
     }
 
     /// Step 3: the validator in its own read-only checkout of `commit`, with one re-ask when it
@@ -350,7 +372,6 @@ impl UnitWorker {
         commit: &Sha,
         review: Review,
     ) -> Result<AttemptEnd, Stop> {
-        let git = &self.shared.git;
         let Review {
             files,
             text: mut diff,
@@ -365,15 +386,12 @@ impl UnitWorker {
                 "\n\n[diff truncated at {MAX_DIFF_BYTES} bytes; see the rest with `git diff {story_start} {commit}` in your checkout]\n"
             ));
         }
-        // The unit's validator checkout, put on `commit` with nothing of the previous validation
-        // left in it (`WorktreeManager::reuse_detached`); it goes when the unit ends.
-        let path = git.layout.validator_checkout(&git.run_id, &self.unit.id);
-        {
-            let _lock = self.shared.worktree_lock.lock();
-            git.worktrees()
-                .reuse_detached(&path, commit)
-                .map_err(|err| Stop::Fatal(worktree_error(err)))?;
-        }
+        // The unit's validator checkout, exactly on `commit` with nothing of the previous
+        // validation left in it (`validator_checkout.rs`); it goes when the unit ends.
+        self.validator
+            .ready_for(&self.shared, commit)
+            .map_err(|err| Stop::Fatal(worktree_error(err)))?;
+        let path = self.validator.path().to_path_buf();
         let ctx = ValidatorContext {
             story: brief(story),
             commit: commit.as_str(),
@@ -437,17 +455,11 @@ impl UnitWorker {
 
     /// When the unit ends, however it ends: its validator checkout is removed with `--force`, so
     /// whatever the last validator did there is discarded with it.
-    pub(super) fn remove_validator_checkout(&self) {
-        let git = &self.shared.git;
-        let path = git.layout.validator_checkout(&git.run_id, &self.unit.id);
-        if !path.exists() {
-            return;
-        }
-        let _lock = self.shared.worktree_lock.lock();
-        if let Err(err) = git.worktrees().remove(&path, true) {
+    pub(super) fn remove_validator_checkout(&mut self) {
+        if let Err(err) = self.validator.remove(&self.shared) {
             self.warn(format!(
                 "failed to remove the validator checkout {}: {err}",
-                path.display()
+                self.validator.path().display()
             ));
         }
     }

@@ -111,9 +111,11 @@ pub struct Verified {
 
 /// Checks the builder's work against git. Returns the commit to validate and the story's change.
 ///
-/// The branch and `HEAD` come from the ref files, so this starts three git processes: `status`,
-/// `merge-base --is-ancestor` and one `diff` whose output serves the protected-path check, the
-/// validator's prompt and the progress entry.
+/// The branch, `HEAD` and (mostly) ancestry come from the ref and object files, so this starts
+/// two git processes, at the same time: `status`, and one `diff` from the story's start to
+/// `HEAD`, whose output serves the protected-path check, the validator's prompt and the progress
+/// entry. The diff does not depend on the tree's state; only when `auto_commit` makes a commit
+/// is it asked again, for the new tip.
 pub fn verify_build(check: &BuildCheck<'_>) -> Result<Result<Verified, Rejection>, GitError> {
     let found = check.checkout.branch()?;
     if found.as_deref() != Some(check.branch) {
@@ -122,7 +124,22 @@ pub fn verify_build(check: &BuildCheck<'_>) -> Result<Result<Verified, Rejection
             found,
         }));
     }
-    let mut dirty = check.checkout.dirty_files()?;
+    let head = check.checkout.head()?;
+    let (dirty, early_review) = std::thread::scope(|scope| {
+        let review = head
+            .as_ref()
+            .filter(|tip| *tip != check.attempt_start)
+            .map(|tip| {
+                scope.spawn(move || (tip.clone(), check.repo.review(check.story_start, tip)))
+            });
+        let dirty = check.checkout.dirty_files();
+        let review = review.map(|handle| match handle.join() {
+            Ok(review) => review,
+            Err(panic) => std::panic::resume_unwind(panic),
+        });
+        (dirty, review)
+    });
+    let mut dirty = dirty?;
     if !dirty.is_empty()
         && let Some(message) = check.auto_commit
     {
@@ -152,7 +169,10 @@ pub fn verify_build(check: &BuildCheck<'_>) -> Result<Result<Verified, Rejection
     if !dirty.is_empty() {
         return Ok(Err(Rejection::Dirty { files: dirty }));
     }
-    let review = check.repo.review(check.story_start, &tip)?;
+    let review = match early_review {
+        Some((reviewed, review)) if reviewed == tip => review?,
+        _ => check.repo.review(check.story_start, &tip)?,
+    };
     let touched: Vec<String> = review
         .files
         .iter()

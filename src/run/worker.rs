@@ -29,6 +29,7 @@ use super::resume::StoryResume;
 use super::settings::RunSettings;
 use super::setup::RunGit;
 use super::unit::Unit;
+use super::validator_checkout::ValidatorCheckout;
 
 /// What every worker of a run shares, read-only (plus the run-wide cancel handle and the lock
 /// that serialises worktree creation and removal).
@@ -63,6 +64,8 @@ pub struct UnitWorker {
     pub(super) resume: std::collections::BTreeMap<StoryId, StoryResume>,
     /// The store id of the latest builder call, which the story's decision is recorded on.
     pub(super) last_build_attempt: Option<i64>,
+    /// The unit's validator checkout, restored and prepared off the critical path.
+    pub(super) validator: ValidatorCheckout,
 }
 
 /// What an agent call is for, to name its files and events.
@@ -86,7 +89,14 @@ impl UnitWorker {
         resume: std::collections::BTreeMap<StoryId, StoryResume>,
     ) -> UnitWorker {
         let checkout = Checkout::new(shared.git.repo.git(), worktree);
+        let validator = ValidatorCheckout::new(
+            shared
+                .git
+                .layout
+                .validator_checkout(&shared.git.run_id, &unit.id),
+        );
         UnitWorker {
+            validator,
             shared,
             unit,
             branch,

@@ -209,3 +209,32 @@ fn a_missing_store_reads_as_none() {
             .is_none()
     );
 }
+
+#[test]
+fn unsynced_writes_are_committed_and_leave_the_connection_fully_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let mut store = Store::open(&path).unwrap();
+    new_run(&mut store, "r1");
+    let synchronous = |store: &Store| -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(synchronous(&store), 2, "FULL before");
+    store.append_event("r1", 5, "warning", "{\"n\":1}").unwrap();
+    assert_eq!(synchronous(&store), 2, "FULL again after an event");
+    // A failed unsynced write (the log refuses an unknown run) still restores FULL.
+    assert!(store.append_event("nope", 5, "warning", "{}").is_err());
+    assert_eq!(synchronous(&store), 2, "FULL again after a failed event");
+    // Committed: another connection (a `teams logs` reader) sees it at once.
+    let reader = Store::open_read_only(&path).unwrap().unwrap();
+    let events = reader.events("r1", 0, None).unwrap();
+    assert_eq!(events.len(), 1);
+    // The process that wrote it may die now: the WAL holds it, and it is read back.
+    drop(store);
+    drop(reader);
+    let reopened = Store::open(&path).unwrap();
+    assert_eq!(reopened.events("r1", 0, None).unwrap().len(), 1);
+}
