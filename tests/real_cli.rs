@@ -24,6 +24,8 @@ mod real_clis;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::TestEnv;
@@ -409,10 +411,20 @@ fn rate_limited(cli: Cli, test: &str) {
     let out = project.teams(&["run"]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("hit a usage or rate limit; waiting"),
-        "{shown}"
-    );
+    // The wait comes from the reset time the CLI printed, not from teams' backoff (200 ms here,
+    // which would print "waiting 0 s"): Claude says "try again in 2 seconds"; Codex names the
+    // clock minute ("try again at 1:18 AM"), which ends within a minute.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let waited: u64 = stderr
+        .split("hit a usage or rate limit; waiting ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or_else(|| panic!("no usage-limit warning\n{shown}"));
+    match cli {
+        Cli::Claude => assert!((1..=2).contains(&waited), "waited {waited} s\n{shown}"),
+        Cli::Codex => assert!(waited <= 60, "waited {waited} s\n{shown}"),
+    }
     let story = project.story("US-001");
     assert_eq!(story["passes"], true, "{story}");
     assert_eq!(
@@ -454,7 +466,7 @@ fn codex_429_pauses_without_counting_the_attempt() {
 
 fn timeout_kills_everything(cli: Cli, test: &str) {
     let Some(clis) = real_clis(test) else { return };
-    // A marker no other process has: the builder's shell command is `sleep <marker>`.
+    // A marker no other process has, in the command line of the builder's hanging command.
     let marker = format!(
         "3{}.{}",
         std::process::id() % 100,
@@ -470,8 +482,28 @@ fn timeout_kills_everything(cli: Cli, test: &str) {
     };
     let toml = "max_attempts = 1\n[roles.builder]\ntimeout = \"8s\"\n";
     let project = Project::new(cli, clis, one_story_prd(), toml, scenario);
+    let root = project.env.root().display().to_string();
+    // Watch for the hanging command while teams runs, so the check below is not vacuous.
+    let running = Arc::new(AtomicBool::new(true));
+    let watcher = {
+        let (running, marker) = (running.clone(), marker.clone());
+        std::thread::spawn(move || {
+            while running.load(Ordering::SeqCst) {
+                if !leftovers(&marker, "\0no-root\0").is_empty() {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            false
+        })
+    };
     let out = project.teams(&["run"]);
+    running.store(false, Ordering::SeqCst);
     let shown = text(&out);
+    assert!(
+        watcher.join().unwrap(),
+        "the CLI's shell tool never ran the hanging command {marker}\n{shown}"
+    );
     assert_eq!(out.status.code(), Some(10), "{shown}");
     let story = project.story("US-001");
     assert_eq!(story["passes"], false);
@@ -490,8 +522,7 @@ fn timeout_kills_everything(cli: Cli, test: &str) {
         "the builder really started its tool call"
     );
     // Nothing of the agent survives: not the CLI (its environment names this test's directory),
-    // not the shell it started, not the `sleep`. Reaping may trail teams' exit by a moment.
-    let root = project.env.root().display().to_string();
+    // not the shell it started, not the hanging command. Reaping may trail teams' exit by a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut left = leftovers(&marker, &root);
     while !left.is_empty() && Instant::now() < deadline {

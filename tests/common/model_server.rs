@@ -72,8 +72,8 @@ pub enum Fault {
 pub struct Scenario {
     /// Stories whose first attempt the validator rejects.
     pub fail_first: BTreeSet<String>,
-    /// Stories whose builder runs `sleep <hang_marker>` (a long, unique number of seconds), for
-    /// timeouts: a test finds leftover processes by the marker in their command line.
+    /// Stories whose builder runs a command that never ends, named `teams-hang-<hang_marker>`,
+    /// for timeouts: a test finds leftover processes by the marker in their command line.
     pub hang: BTreeSet<String>,
     pub hang_marker: String,
     pub fault: Fault,
@@ -84,7 +84,7 @@ impl Default for Scenario {
         Scenario {
             fail_first: BTreeSet::new(),
             hang: BTreeSet::new(),
-            hang_marker: "3600.5".to_owned(),
+            hang_marker: "default".to_owned(),
             fault: Fault::None,
         }
     }
@@ -399,7 +399,12 @@ fn script(scenario: &Scenario, record: &Recorded) -> Turn {
     match record.role {
         Role::Builder if scenario.hang.contains(&story) => Turn::Tool {
             text: None,
-            call: ToolCall::Shell(format!("sleep {}", scenario.hang_marker)),
+            // Not `sleep`: Claude Code refuses long standalone sleeps. `exec -a` puts the marker
+            // into the blocking process's own command line.
+            call: ToolCall::Shell(format!(
+                "exec -a teams-hang-{} tail -f /dev/null",
+                scenario.hang_marker
+            )),
         },
         Role::Builder => match record.step {
             0 => Turn::Tool {
