@@ -138,7 +138,7 @@ fn install() -> Result<RealClis, String> {
         ));
     }
 
-    if !(marker.exists() && !floating) {
+    if floating || !marker.exists() {
         let _ = std::fs::remove_file(&marker);
         npm_install(&prefix, &claude, &codex)?;
     }
