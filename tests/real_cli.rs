@@ -207,7 +207,7 @@ fn two_epic_prd() -> Value {
 fn one_story_prd() -> Value {
     json!({"project": "RealCli", "branchName": "main",
            "epics": [{"id": "EPIC-001", "title": "Greeting", "status": "pending",
-                      "planned": true, "dependsOn": [],
+                      "planned": false, "dependsOn": [],
                       "userStories": [story("US-001", "the greeting file", 1)]}]})
 }
 
