@@ -577,3 +577,44 @@ fn claude_killed_by_timeout_leaves_no_process() {
 fn codex_killed_by_timeout_leaves_no_process() {
     timeout_kills_everything(Cli::Codex, "codex_killed_by_timeout_leaves_no_process");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pre-flight.
+
+/// `teams doctor` (the same checks a run starts with) finds the real CLI installed, answering
+/// `--version`, and ready: Claude through `claude auth status` with the API key, Codex through
+/// its custom model provider, where `codex login status` would say "Not logged in".
+fn doctor_sees_the_cli_ready(cli: Cli, test: &str) {
+    let Some(clis) = real_clis(test) else { return };
+    let project = Project::new(cli, clis, one_story_prd(), "", Scenario::default());
+    let out = project.teams(&["doctor"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let version = match cli {
+        Cli::Claude => &project.clis.claude_version,
+        Cli::Codex => &project.clis.codex_version,
+    };
+    assert!(stdout.contains(version.as_str()), "{shown}");
+    match cli {
+        Cli::Claude => assert!(
+            stdout.contains("ok       claude login: logged in"),
+            "{shown}"
+        ),
+        Cli::Codex => assert!(
+            stdout.contains("ok       codex login: uses the model provider `mock`"),
+            "{shown}"
+        ),
+    }
+    assert!(!shown.contains(DUMMY_KEY), "the key is never printed");
+}
+
+#[test]
+fn claude_doctor_sees_the_cli_ready() {
+    doctor_sees_the_cli_ready(Cli::Claude, "claude_doctor_sees_the_cli_ready");
+}
+
+#[test]
+fn codex_doctor_sees_the_cli_ready() {
+    doctor_sees_the_cli_ready(Cli::Codex, "codex_doctor_sees_the_cli_ready");
+}
