@@ -83,14 +83,12 @@ impl Project {
         if cli == Cli::Codex {
             let codex_home = env.root().join("codex-home");
             std::fs::create_dir_all(&codex_home).unwrap();
-            // Retries off: a 429 or 401 reaches teams at once instead of after Codex's backoff.
             std::fs::write(
                 codex_home.join("config.toml"),
                 format!(
                     "model_provider = \"mock\"\nmodel = \"mock-model\"\n\n\
                      [model_providers.mock]\nname = \"mock\"\nbase_url = \"{}/v1\"\n\
-                     wire_api = \"responses\"\nenv_key = \"MOCK_KEY\"\n\
-                     request_max_retries = 0\nstream_max_retries = 0\n",
+                     wire_api = \"responses\"\nenv_key = \"MOCK_KEY\"\n",
                     server.base_url()
                 ),
             )
@@ -211,6 +209,18 @@ fn one_story_prd() -> Value {
                       "userStories": [story("US-001", "the greeting file", 1)]}]})
 }
 
+/// The first number under `key` anywhere in `value`.
+fn find_number(value: &Value, key: &str) -> Option<f64> {
+    match value {
+        Value::Object(map) => map
+            .get(key)
+            .and_then(Value::as_f64)
+            .or_else(|| map.values().find_map(|v| find_number(v, key))),
+        Value::Array(items) => items.iter().find_map(|v| find_number(v, key)),
+        _ => None,
+    }
+}
+
 fn text(out: &Output) -> String {
     format!(
         "exit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -292,6 +302,14 @@ fn full_loop(cli: Cli, test: &str) {
             Cli::Codex => assert_eq!(row.cost_usd, None, "{row:?}"),
         }
     }
+    // `teams status --json` shows the run's spend: the sum of what the streams reported.
+    let status = project.teams(&["status", "--json"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let spent = find_number(&status, "costUsd").expect("costUsd in `teams status --json`");
+    let recorded: f64 = rows.iter().filter_map(|r| r.cost_usd).sum();
+    assert!((spent - recorded).abs() < 1e-6, "{spent} vs {recorded}");
+    assert_eq!(spent > 0.0, cli == Cli::Claude, "{status}");
     let us002: Vec<&&AttemptRow> = builders.iter().filter(|r| r.story == "US-002").collect();
     assert_eq!(us002.len(), 2);
     assert!(us002.iter().all(|r| r.counted && r.result_sha.is_some()));
