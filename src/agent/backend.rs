@@ -151,6 +151,12 @@ pub trait Backend: fmt::Debug + Send + Sync {
     /// How to install the CLI, when `teams` knows.
     fn install_hint(&self) -> Option<String>;
 
+    /// When to stop the CLI because it keeps retrying something only the user can fix (a refused
+    /// API key), instead of waiting out its own retries. `None`: let it retry.
+    fn give_up(&self) -> Option<crate::supervisor::GiveUp> {
+        None
+    }
+
     /// The backend-specific failure classes (not logged in, usage limit) recognised in a finished
     /// process. The generic order (spawn error, cancel, this, timeouts, crashes, empty output)
     /// lives in [`classify`](super::classify::classify).

@@ -58,8 +58,11 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
     None,
-    /// Every model request gets 401 with the API's authentication error.
+    /// Every model request gets 401 with the API's authentication error, marked not worth
+    /// retrying (`x-should-retry: false`), so Claude reports it at once.
     Unauthorized,
+    /// The same 401 without that mark: Claude retries it for minutes unless stopped.
+    UnauthorizedRetryable,
     /// The first builder request gets 429 with a reset time this many seconds ahead; everything
     /// after is answered normally.
     RateLimitOnce {
@@ -365,16 +368,17 @@ fn answer(shared: &Shared, record: &mut Recorded, body: &Value) -> Vec<u8> {
         return http(404, "application/json", &[], b"{}");
     }
     match &shared.scenario.fault {
-        Fault::Unauthorized => {
+        Fault::Unauthorized | Fault::UnauthorizedRetryable => {
             record.status = 401;
-            return error_response(record.api, 401, None);
+            let retry = shared.scenario.fault == Fault::UnauthorizedRetryable;
+            return error_response(record.api, 401, None, retry);
         }
         Fault::RateLimitOnce { reset_in_secs }
             if record.role == Role::Builder
                 && !shared.rate_limited.swap(true, Ordering::SeqCst) =>
         {
             record.status = 429;
-            return error_response(record.api, 429, Some(*reset_in_secs));
+            return error_response(record.api, 429, Some(*reset_in_secs), false);
         }
         _ => {}
     }
@@ -589,10 +593,9 @@ fn responses_stream(turn: Turn, id: usize) -> String {
     sse(&events)
 }
 
-/// The error each API answers for 401 and 429. The Anthropic answers carry `x-should-retry:
-/// false`, as the real API's do for errors a retry cannot fix, so Claude reports them at once
-/// instead of retrying for minutes.
-fn error_response(api: Api, status: u16, reset_in_secs: Option<u64>) -> Vec<u8> {
+/// The error each API answers for 401 and 429. Unless `retryable`, the Anthropic answers carry
+/// `x-should-retry: false`, so Claude reports them at once instead of retrying for minutes.
+fn error_response(api: Api, status: u16, reset_in_secs: Option<u64>, retryable: bool) -> Vec<u8> {
     let secs = reset_in_secs.unwrap_or(0);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -602,7 +605,11 @@ fn error_response(api: Api, status: u16, reset_in_secs: Option<u64>) -> Vec<u8> 
         (Api::Anthropic, 401) => (
             json!({"type": "error", "error": {"type": "authentication_error",
                                              "message": "invalid x-api-key"}}),
-            vec![("x-should-retry", "false".to_owned())],
+            if retryable {
+                vec![]
+            } else {
+                vec![("x-should-retry", "false".to_owned())]
+            },
         ),
         (Api::Anthropic, _) => (
             json!({"type": "error", "error": {"type": "rate_limit_error",

@@ -161,6 +161,15 @@ impl Backend for Codex {
         Some("npm install -g @openai/codex".to_owned())
     }
 
+    /// Codex retries a refused key five times (`Reconnecting... 1/5 (unexpected status 401
+    /// Unauthorized…)`; measured with 0.169.0).
+    fn give_up(&self) -> Option<crate::supervisor::GiveUp> {
+        Some(crate::supervisor::GiveUp {
+            patterns: AUTH_PATTERNS,
+            after: 3,
+        })
+    }
+
     fn classify(&self, outcome: &ProcessOutcome) -> Option<FailureClass> {
         detect_setup_failure(
             outcome,
