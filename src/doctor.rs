@@ -283,6 +283,9 @@ async fn check_login(
     home: Option<&Path>,
 ) -> Check {
     let name = format!("{} login", backend.name());
+    if let Some(reason) = backend.login_not_needed(env, home) {
+        return Check::new(name, CheckStatus::Ok, reason);
+    }
     let status = match backend.login_check(cwd, home) {
         None => {
             return Check::new(

@@ -273,3 +273,52 @@ async fn a_cancelled_agent_is_not_a_counted_attempt() {
     assert_eq!(run.failure, Some(FailureClass::Cancelled), "{run:#?}");
     assert!(!FailureClass::Cancelled.counts_as_attempt());
 }
+
+/// Claude's `system/api_retry` line for a refused key, as 2.1.330 prints it.
+fn refused_key_retry(attempt: u32) -> Step {
+    Step::Stdout(format!(
+        r#"{{"type":"system","subtype":"api_retry","attempt":{attempt},"max_retries":10,"retry_delay_ms":575,"error_status":401,"error":"authentication_failed","session_id":"s"}}"#
+    ))
+}
+
+#[tokio::test]
+async fn an_agent_retrying_a_refused_key_is_stopped_and_not_logged_in() {
+    let sb = Sandbox::new();
+    // Three refusals, then the CLI would go on retrying for minutes: here it hangs.
+    let script = Script::always(vec![
+        refused_key_retry(1),
+        refused_key_retry(2),
+        refused_key_retry(3),
+        Step::Hang,
+    ]);
+    let run = sb.run(script).await;
+    match &run.failure {
+        Some(FailureClass::NotLoggedIn { evidence }) => {
+            assert!(evidence.contains("status 401"), "{evidence}")
+        }
+        other => panic!("expected NotLoggedIn, got {other:?}\n{run:#?}"),
+    }
+    // Stopped by the give-up rule, not by a timeout (the limits are minutes) or a cancel.
+    assert_eq!(run.outcome.timeout, None);
+    assert!(!run.outcome.cancelled);
+    assert!(run.outcome.signal.is_some(), "{:#?}", run.outcome);
+}
+
+#[tokio::test]
+async fn other_retries_and_a_single_refusal_do_not_stop_the_agent() {
+    let sb = Sandbox::new();
+    // A refusal (an expired session token the CLI refreshes) among overload retries, then success.
+    let overloaded = Step::Stdout(
+        r#"{"type":"system","subtype":"api_retry","attempt":2,"max_retries":10,"retry_delay_ms":900,"error_status":529,"error":"overloaded_error","session_id":"s"}"#
+            .to_owned(),
+    );
+    let script = Script::always(vec![
+        refused_key_retry(1),
+        overloaded.clone(),
+        refused_key_retry(3),
+        overloaded,
+        Step::Final("done: fine; evidence: none; risk: low; next: none".into()),
+    ]);
+    let run = sb.run(script).await;
+    assert_eq!(run.failure, None, "{run:#?}");
+}

@@ -123,6 +123,18 @@ pub trait Backend: fmt::Debug + Send + Sync {
         None
     }
 
+    /// Why the login pre-flight does not apply to this setup, when it does not. Codex pointed at
+    /// a custom model provider by its own `config.toml` needs only that provider's API key, yet
+    /// `codex login status` still says "Not logged in"; refusing the run would be wrong. `env`
+    /// is the environment the agents will get, `home` the user's home directory.
+    fn login_not_needed(
+        &self,
+        _env: &[(OsString, OsString)],
+        _home: Option<&Path>,
+    ) -> Option<String> {
+        None
+    }
+
     /// Reads the result of a [`LoginCheck::Command`] probe.
     fn login_status(&self, probe: &ProbeOutput) -> LoginStatus {
         match probe.exit_code {
@@ -138,6 +150,12 @@ pub trait Backend: fmt::Debug + Send + Sync {
 
     /// How to install the CLI, when `teams` knows.
     fn install_hint(&self) -> Option<String>;
+
+    /// When to stop the CLI because it keeps retrying something only the user can fix (a refused
+    /// API key), instead of waiting out its own retries. `None`: let it retry.
+    fn give_up(&self) -> Option<crate::supervisor::GiveUp> {
+        None
+    }
 
     /// The backend-specific failure classes (not logged in, usage limit) recognised in a finished
     /// process. The generic order (spawn error, cancel, this, timeouts, crashes, empty output)

@@ -227,6 +227,11 @@ fn clock_time(lower: &str, now: SystemTime, utc_offset_secs: i64) -> Option<Syst
                 let today = local_now.div_euclid(86_400) * 86_400 + secs_of_day;
                 if today > local_now {
                     today
+                } else if local_now - today < 120 {
+                    // Codex prints minutes only ("try again at 1:18 AM", seconds cut off): a
+                    // time in the last two minutes is this limit, which resets by the end of
+                    // that minute, not tomorrow.
+                    today + 60
                 } else {
                     today + 86_400
                 }
@@ -345,6 +350,24 @@ mod tests {
         assert_eq!(
             parse_reset_time("resets 18:45", noon(), 0),
             Some(at(2026, 6, 5, 18, 45))
+        );
+    }
+
+    #[test]
+    fn a_clock_time_of_the_current_minute_is_its_end_not_tomorrow() {
+        let half_past_noon = noon() + Duration::from_secs(30);
+        assert_eq!(
+            parse_reset_time(
+                "You've hit your usage limit. Upgrade to Pro or try again at 12:00 PM.",
+                half_past_noon,
+                0
+            ),
+            Some(at(2026, 6, 5, 12, 1))
+        );
+        // Two minutes or more ago: the next day's.
+        assert_eq!(
+            parse_reset_time("try again at 11:58 AM.", noon(), 0),
+            Some(at(2026, 6, 6, 11, 58))
         );
     }
 

@@ -82,6 +82,7 @@ pub async fn run_agent(
                 timeout: limits.timeout,
                 idle_timeout: limits.idle_timeout,
                 grace: limits.grace,
+                give_up: backend.give_up(),
                 ..SuperviseOptions::default()
             };
             supervise(

@@ -6,6 +6,7 @@
 use crate::agent::{AgentEvent, FinalReport, OutputParser};
 
 use super::lines::{Piece, TailBuffer};
+use super::process::GiveUp;
 use super::transcript::Transcript;
 
 /// Which pipe a line came from.
@@ -25,6 +26,9 @@ pub(crate) struct Collector<F> {
     stream_errors: Vec<String>,
     max_stream_errors: usize,
     truncated_lines: u64,
+    give_up: Option<GiveUp>,
+    /// Matching retries in a row (see [`GiveUp`]).
+    vain_retries: u32,
 }
 
 /// What the collector gathered, handed to the outcome at the end.
@@ -44,6 +48,7 @@ impl<F: FnMut(&AgentEvent)> Collector<F> {
         transcript: Transcript,
         tail_bytes: usize,
         max_stream_errors: usize,
+        give_up: Option<GiveUp>,
     ) -> Self {
         Self {
             parser,
@@ -55,6 +60,30 @@ impl<F: FnMut(&AgentEvent)> Collector<F> {
             stream_errors: Vec::new(),
             max_stream_errors,
             truncated_lines: 0,
+            give_up,
+            vain_retries: 0,
+        }
+    }
+
+    /// Whether the agent retried in vain often enough to be stopped.
+    pub(crate) fn gave_up(&self) -> bool {
+        self.give_up
+            .as_ref()
+            .is_some_and(|rule| self.vain_retries >= rule.after)
+    }
+
+    /// Counts a retry that matches the give-up rule (keeping its message as evidence); any other
+    /// retry breaks the run of them.
+    fn count_retry(&mut self, message: &str) {
+        let Some(rule) = &self.give_up else { return };
+        let lower = message.to_lowercase();
+        if rule.patterns.iter().any(|p| lower.contains(p)) {
+            self.vain_retries += 1;
+            if self.stream_errors.len() < self.max_stream_errors {
+                self.stream_errors.push(message.to_owned());
+            }
+        } else {
+            self.vain_retries = 0;
         }
     }
 
@@ -105,6 +134,7 @@ impl<F: FnMut(&AgentEvent)> Collector<F> {
                 {
                     self.stream_errors.push(message.clone());
                 }
+                AgentEvent::Retry { message } => self.count_retry(message),
                 _ => {}
             }
             (self.on_event)(&event);

@@ -10,4 +10,4 @@ mod process;
 mod transcript;
 
 pub use cancel::{CancelHandle, StopRequest};
-pub use process::{SuperviseOptions, supervise};
+pub use process::{GiveUp, SuperviseOptions, supervise};

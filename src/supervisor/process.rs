@@ -57,6 +57,24 @@ pub struct SuperviseOptions {
     pub tail_bytes: usize,
     /// Most stream error messages kept in the outcome.
     pub max_stream_errors: usize,
+    /// Stop the agent once it retries in vain like this (see [`GiveUp`]); `None`: never.
+    pub give_up: Option<GiveUp>,
+}
+
+/// A retry that cannot succeed: the CLI's own retry events ([`AgentEvent::Retry`]) saying what
+/// only the user can fix. Claude Code retries a refused API key ten times over about three
+/// minutes before it reports it, so without this a revoked key costs minutes of waiting. The
+/// agent layer says which words mark such a retry (a backend's not-logged-in patterns); the
+/// process layer only counts them. A stopped agent's matching retry messages are kept as stream
+/// errors, so the classification sees why it was stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiveUp {
+    /// Lowercase words; a retry message containing any of them counts.
+    pub patterns: &'static [&'static str],
+    /// After this many counted retries in a row the agent is stopped (SIGTERM, then SIGKILL after
+    /// the grace period). More than one, because a first refusal may be an expired session token
+    /// the CLI refreshes on its own.
+    pub after: u32,
 }
 
 impl Default for SuperviseOptions {
@@ -72,6 +90,7 @@ impl Default for SuperviseOptions {
             max_line_bytes: 4 * 1024 * 1024,
             tail_bytes: 16 * 1024,
             max_stream_errors: 100,
+            give_up: None,
         }
     }
 }
@@ -143,6 +162,7 @@ where
         transcript,
         opts.tail_bytes,
         opts.max_stream_errors,
+        opts.give_up.clone(),
     );
     let run = run_loop(
         &mut child,
@@ -205,6 +225,8 @@ fn command(spec: &CommandSpec) -> Command {
 enum StopCause {
     Timeout(TimeoutKind),
     Cancel,
+    /// The agent kept retrying in vain ([`GiveUp`]).
+    GaveUp,
 }
 
 /// The stop under way, if any.
@@ -398,6 +420,9 @@ async fn run_loop<F: FnMut(&AgentEvent)>(
                 stdout.close(collector);
                 stderr.close(collector);
             }
+        }
+        if collector.gave_up() && !exited && stopper.cause.is_none() {
+            stopper.polite(StopCause::GaveUp, Signal::SIGTERM);
         }
     }
 

@@ -153,6 +153,15 @@ impl Backend for Claude {
         Some("npm install -g @anthropic-ai/claude-code@latest".to_owned())
     }
 
+    /// Claude Code retries a refused key ten times over about three minutes (`system/api_retry`
+    /// with `error_status: 401`, `error: "authentication_failed"`; measured with 2.1.330).
+    fn give_up(&self) -> Option<crate::supervisor::GiveUp> {
+        Some(crate::supervisor::GiveUp {
+            patterns: AUTH_PATTERNS,
+            after: 3,
+        })
+    }
+
     fn classify(&self, outcome: &ProcessOutcome) -> Option<FailureClass> {
         detect_setup_failure(
             outcome,

@@ -15,7 +15,7 @@
 //! commit against git afterwards (spec §4.3). Flags checked against `codex exec --help` 0.169.0.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::agent::backend::{
     Backend, LoginCheck, PromptMode, agent_spec, plain_spec, prompt_arg, push_opt,
@@ -54,6 +54,13 @@ impl Codex {
             args.push(format!("model_reasoning_effort={}", toml_string(level)).into());
         }
     }
+}
+
+/// The `model_provider` a Codex `config.toml` selects, when it is not the built-in `openai` one.
+fn custom_provider(config: &str) -> Option<String> {
+    let table: toml::Table = config.parse().ok()?;
+    let provider = table.get("model_provider")?.as_str()?;
+    (provider != "openai").then(|| provider.to_owned())
 }
 
 /// `value` as a TOML basic string.
@@ -125,12 +132,42 @@ impl Backend for Codex {
         )))
     }
 
+    /// A `model_provider` other than `openai` in `$CODEX_HOME/config.toml` (default
+    /// `~/.codex/config.toml`) points Codex at another endpoint (a proxy, a local model, Azure),
+    /// which authenticates with the provider's own key variable: `codex login` does not apply.
+    fn login_not_needed(
+        &self,
+        env: &[(OsString, OsString)],
+        home: Option<&Path>,
+    ) -> Option<String> {
+        let codex_home = env
+            .iter()
+            .find(|(key, value)| key == "CODEX_HOME" && !value.is_empty())
+            .map(|(_, value)| PathBuf::from(value))
+            .or_else(|| home.map(|home| home.join(".codex")))?;
+        let path = codex_home.join("config.toml");
+        let provider = custom_provider(&std::fs::read_to_string(&path).ok()?)?;
+        Some(format!(
+            "uses the model provider `{provider}` of {}; `codex login` does not apply",
+            path.display()
+        ))
+    }
+
     fn login_hint(&self) -> String {
         "run `codex login`, or `printenv OPENAI_API_KEY | codex login --with-api-key`".to_owned()
     }
 
     fn install_hint(&self) -> Option<String> {
         Some("npm install -g @openai/codex".to_owned())
+    }
+
+    /// Codex retries a refused key five times (`Reconnecting... 1/5 (unexpected status 401
+    /// Unauthorized…)`; measured with 0.169.0).
+    fn give_up(&self) -> Option<crate::supervisor::GiveUp> {
+        Some(crate::supervisor::GiveUp {
+            patterns: AUTH_PATTERNS,
+            after: 3,
+        })
     }
 
     fn classify(&self, outcome: &ProcessOutcome) -> Option<FailureClass> {
@@ -147,6 +184,38 @@ impl Backend for Codex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_custom_model_provider_needs_no_codex_login() {
+        let home = tempfile::tempdir().unwrap();
+        let codex_home = home.path().join("elsewhere");
+        std::fs::create_dir_all(&codex_home).unwrap();
+        let env = vec![("CODEX_HOME".into(), codex_home.clone().into_os_string())];
+        // No config file: the login check applies.
+        assert_eq!(Codex.login_not_needed(&env, Some(home.path())), None);
+        std::fs::write(
+            codex_home.join("config.toml"),
+            "model_provider = \"openai\"\n",
+        )
+        .unwrap();
+        assert_eq!(Codex.login_not_needed(&env, Some(home.path())), None);
+        std::fs::write(
+            codex_home.join("config.toml"),
+            "model_provider = \"mock\"\n[model_providers.mock]\nname = \"mock\"\n",
+        )
+        .unwrap();
+        let reason = Codex.login_not_needed(&env, Some(home.path())).unwrap();
+        assert!(reason.contains("`mock`"), "{reason}");
+        // Without CODEX_HOME, `~/.codex/config.toml` is read.
+        assert_eq!(Codex.login_not_needed(&[], Some(home.path())), None);
+        std::fs::create_dir_all(home.path().join(".codex")).unwrap();
+        std::fs::write(
+            home.path().join(".codex/config.toml"),
+            "model_provider = \"oss\"\n",
+        )
+        .unwrap();
+        assert!(Codex.login_not_needed(&[], Some(home.path())).is_some());
+    }
 
     #[test]
     fn toml_strings_are_quoted_and_escaped() {
