@@ -2,13 +2,20 @@
 //! `synchronous=FULL`, on disk) when it returns: the dispatcher calls it before the step it
 //! records is allowed to go on.
 //!
-//! Two writes are the exception, committed without waiting for the disk (`Store::exec_unsynced`):
-//! an agent's pid and the event log. Both only matter after `teams` itself dies while the machine
-//! lives on (the pid, to kill the agent it left behind; the log, to read), and then the committed
-//! WAL frames are in the page cache and read back like any other. A power cut kills the agents
-//! anyway, and the next synced commit (a transition follows within one agent call) flushes the
-//! WAL they sit in: the log only loses its last lines, never the state. That is about a third
-//! fewer fsyncs per attempt (`docs/PERFORMANCE.md`).
+//! Some writes are committed without waiting for the disk (`Store::exec_unsynced`): the rule is
+//! that a record must be on disk before an effect that depends on it can no longer be undone (an
+//! agent spawned, a branch moved, a result reported), and a later synced commit flushes the WAL
+//! with every earlier frame in it. So these need no fsync of their own:
+//! - an agent's pid and the event log: they matter only when `teams` dies and the machine lives
+//!   on (to kill the agent left behind; to read the log), and then the committed frames are in
+//!   the page cache and read back like any other; a power cut kills the agents anyway and the
+//!   log loses at most its last lines, never the state;
+//! - a story's start and a build's verified commit: each is followed by an attempt start (synced)
+//!   before any agent runs, and losing one to a power cut leaves exactly the state of a crash
+//!   just before it, which `teams resume` already handles (the kill points `story-started` and
+//!   `commit-seen` in `tests/durable.rs`).
+//!
+//! That halves the fsyncs per attempt (`docs/PERFORMANCE.md`, issue 4's overhead figures).
 
 use rusqlite::params;
 
@@ -225,7 +232,7 @@ impl Store {
         story_id: &str,
         start_sha: &str,
     ) -> Result<(), StoreError> {
-        self.exec(
+        self.exec_unsynced(
             "UPDATE stories SET status = 'running', start_sha = coalesce(start_sha, ?3)
              WHERE run_id = ?1 AND story_id = ?2",
             params![run_id, story_id, start_sha],
@@ -358,7 +365,7 @@ impl Store {
 
     /// Verification found the build's commit.
     pub fn attempt_commit(&self, attempt_id: i64, sha: &str) -> Result<(), StoreError> {
-        self.exec(
+        self.exec_unsynced(
             "UPDATE attempts SET result_sha = ?2 WHERE id = ?1",
             params![attempt_id, sha],
         )
