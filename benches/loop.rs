@@ -37,7 +37,8 @@
 //! Run: `cargo bench --bench loop` (builds the fake agent in release mode if it is missing).
 //! `TEAMS_BENCH_RUNS=N` changes the number of timed runs per row (default 5); `TEAMS_BENCH_BIN=PATH`
 //! measures another `teams` binary (e.g. a copy taken before a change) with the same harness;
-//! `TEAMS_BENCH_AB=PATH` adds interleaved runs of that binary against this one on the 6×3 PRD.
+//! `TEAMS_BENCH_AB=PATH` adds interleaved runs of that binary against this one on the 6×3 and
+//! 1×18 PRDs.
 //! `TEAMS_BENCH_KEEP=1` keeps the work directory (templates, scripts, the `bin/claude` symlink)
 //! and prints its path, to profile one run by hand (`strace -f -c`, `perf`).
 
@@ -283,7 +284,9 @@ fn main() {
         }
     }
     if let Some(other) = std::env::var_os("TEAMS_BENCH_AB") {
+        // 6×3 (the headline, with the per-unit work) and 1×18 (attempts inside one unit).
         compare(&env, Path::new(&other), shapes[1], runs);
+        compare(&env, Path::new(&other), shapes[2], runs);
     }
     println!("\nload average after: {}", load_average());
 }

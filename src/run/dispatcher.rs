@@ -61,6 +61,9 @@ pub(super) struct Dispatcher<'a> {
     budget_reached: bool,
     pub(super) fatal: Option<TeamsError>,
     landed: bool,
+    /// The workers' threads: a worker reports its end first and removes its validator checkout
+    /// after (while the dispatcher merges), so the run waits for them before it ends.
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// What a resumed run starts from besides `prd.json`.
@@ -114,6 +117,7 @@ impl<'a> Dispatcher<'a> {
             budget_reached: false,
             fatal: None,
             landed: false,
+            workers: Vec::new(),
         }
     }
 
@@ -169,6 +173,9 @@ impl<'a> Dispatcher<'a> {
                 }
                 _ = tick.tick() => self.sink.tick(),
             }
+        }
+        for worker in std::mem::take(&mut self.workers) {
+            let _ = worker.await;
         }
         self.finish()
     }
@@ -299,7 +306,8 @@ impl<'a> Dispatcher<'a> {
             tokio::runtime::Handle::current(),
             resume,
         );
-        tokio::task::spawn_blocking(move || worker.run());
+        self.workers
+            .push(tokio::task::spawn_blocking(move || worker.run()));
         Ok(())
     }
 

@@ -115,11 +115,13 @@ impl UnitWorker {
             Err(Stop::Interrupted) => WorkerEnd::Interrupted,
             Err(Stop::Fatal(err)) => WorkerEnd::Fatal(err),
         };
-        self.remove_validator_checkout();
         let _ = self.tx.send(WorkerMsg::Finished {
             unit: self.unit.id.clone(),
             end,
         });
+        // After the report, so the dispatcher merges the unit meanwhile; it waits for this
+        // thread before the run ends.
+        self.remove_validator_checkout();
     }
 
     fn work(&mut self) -> Result<(), Stop> {
