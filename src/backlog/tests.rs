@@ -51,7 +51,7 @@ fn every_problem_is_reported_with_its_position() {
     3:57: items[0].acceptanceCriteria: the item has no acceptance criteria; the validator needs at least one to check
     3:75: items[0].dependsOn[0]: dependency cycle: B-001 → B-002 → B-001 (each item depends on the next)
     5:12: items[2].id: duplicate ID `B-002`: the item at items[1] (4:12) already uses it
-    5:79: items[2].dependsOn[0]: unknown item or epic `B-09`; did you mean `B-002`?
+    5:79: items[2].dependsOn[0]: unknown item or epic `B-09`; did you mean `B-001`?
     5:87: items[2].dependsOn[1]: `US-1` is a story of prd.json; `dependsOn` names items or epics
     6:14: items[2].kind: unknown kind `task`; expected one of: bug, feature, enhancement, chore
     6:32: items[2].status: unknown status `doing`; expected one of: pending, selected, done, blocked, carried-over, dropped

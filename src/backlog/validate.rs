@@ -131,10 +131,12 @@ fn check_dependencies(
                         format!("`{dep}` is a story of prd.json; `dependsOn` names items or epics"),
                     );
                 } else if !prd.epics.contains(dep) {
-                    let candidates = first
+                    // Sorted, so a tie between two suggestions always picks the same one.
+                    let candidates: BTreeSet<&str> = first
                         .keys()
                         .copied()
-                        .chain(prd.epics.iter().map(String::as_str));
+                        .chain(prd.epics.iter().map(String::as_str))
+                        .collect();
                     let suggestion = closest(dep, candidates)
                         .map(|id| format!("; did you mean `{id}`?"))
                         .unwrap_or_default();
