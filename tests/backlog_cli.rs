@@ -261,6 +261,14 @@ fn a_sprint_starts_refuses_a_second_and_closes_when_stopped() {
     let (code, _, stderr) = run(&env, &["backlog", "drop", "B-001"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("is a todo of the open sprint"), "{stderr}");
+    let overall = ok(&env, &["status"]);
+    assert!(
+        overall.contains(&format!("sprint {id} (active): Faster builds")),
+        "{overall}"
+    );
+    assert!(overall.contains("B-002  B"), "{overall}");
+    let overall: Value = serde_json::from_str(&ok(&env, &["--json", "status"])).unwrap();
+    assert_eq!(overall["sprint"]["todos"][0]["state"], "to-do");
     let status: Value = serde_json::from_str(&ok(&env, &["--json", "sprint", "status"])).unwrap();
     assert_eq!(status["sprint"]["milestone"], "Faster builds");
     assert_eq!(status["todos"].as_array().unwrap().len(), 2);

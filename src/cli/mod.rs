@@ -26,6 +26,7 @@ mod schedule;
 mod sprint;
 mod status;
 mod status_run;
+mod status_sprint;
 mod validate;
 
 use std::process::ExitCode;
