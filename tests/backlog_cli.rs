@@ -2,6 +2,8 @@
 //! malformed `backlog.json` messages, and the sprint lifecycle without a run.
 
 mod common;
+#[path = "common/fake_discord.rs"]
+mod fake_discord;
 
 use common::TestEnv;
 use serde_json::{Value, json};
@@ -315,5 +317,50 @@ fn a_sprint_is_not_started_while_a_run_works() {
         backlog(&env)["sprints"]
             .as_array()
             .is_none_or(|s| s.is_empty())
+    );
+}
+
+#[test]
+fn sprint_start_and_a_stop_that_closes_post_to_discord() {
+    let env = project();
+    add(&env, "A", &[]);
+    let server = fake_discord::FakeDiscord::ok();
+    let webhook = format!(
+        "https://discord.com/api/webhooks/123456789012345678/{}",
+        "T".repeat(60)
+    );
+    let with_discord = |args: &[&str]| {
+        let out = env
+            .teams()
+            .args(args)
+            .env("TEAMS_DISCORD_WEBHOOK", &webhook)
+            .env("TEAMS_DISCORD_API_BASE", server.base())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    with_discord(&["sprint", "start", "--milestone", "Ship the fix"]);
+    with_discord(&["sprint", "stop"]);
+    let contents: Vec<String> = server
+        .delivered()
+        .iter()
+        .map(|r| r.body["content"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(contents.len(), 2, "{contents:?}");
+    assert!(
+        contents[0].contains("started: 1 todo") && contents[0].contains("Ship the fix"),
+        "{contents:?}"
+    );
+    assert!(
+        contents[1].contains("closed: done 0/1, not finished 1"),
+        "{contents:?}"
+    );
+    assert!(
+        contents[1].contains("- B-001 A: not finished"),
+        "{contents:?}"
     );
 }

@@ -8,6 +8,8 @@ mod common;
 mod durable;
 #[path = "common/fake_agent.rs"]
 mod fake_agent;
+#[path = "common/fake_discord.rs"]
+mod fake_discord;
 
 use durable::*;
 use serde_json::{Value, json};
@@ -165,8 +167,33 @@ fn todos_run_beside_epics_and_the_sprint_closes_with_its_history() {
             builds("B-002.txt", Some("tidy things".into())),
         ),
     ));
-    let out = p.teams(&["run", "--parallel=2"]).output().unwrap();
+    let discord = fake_discord::FakeDiscord::ok();
+    let out = p
+        .teams(&["run", "--parallel=2"])
+        .env(
+            "TEAMS_DISCORD_WEBHOOK",
+            format!(
+                "https://discord.com/api/webhooks/123456789012345678/{}",
+                "T".repeat(60)
+            ),
+        )
+        .env("TEAMS_DISCORD_API_BASE", discord.base())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(10), "{}", describe(&out));
+    // The sprint report reached Discord through the run's event stream.
+    let posted: Vec<String> = discord
+        .delivered()
+        .iter()
+        .map(|r| r.body["content"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        posted.iter().any(
+            |c| c.contains(&format!("sprint {id} closed: done 2/3, carried over 1"))
+                && c.contains("- B-003 Needs the first epic: carried-over → B-004")
+        ),
+        "{posted:?}"
+    );
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(
         all.contains(&format!("sprint {id} closed: done 2/3, carried over 1")),

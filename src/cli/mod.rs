@@ -24,6 +24,7 @@ mod resume;
 mod run;
 mod schedule;
 mod sprint;
+mod sprint_notify;
 mod status;
 mod status_run;
 mod status_sprint;

@@ -85,6 +85,18 @@ pub fn cmd_sprint(ui: &mut Ui, global: &GlobalArgs, args: SprintArgs) -> Result<
             requests::clear(layout.dir());
             write_views(&doc, layout.dir())?;
             let sprint = doc.backlog().sprint(&id).cloned();
+            if let Some(s) = &sprint {
+                let text = format!(
+                    "🚀 **{}**: sprint {} started: {}\nmilestone: {}",
+                    super::sprint_notify::project(&ctx),
+                    s.id,
+                    crate::helpers::plural(s.todos.len(), "todo", "todos"),
+                    crate::helpers::truncate(&s.milestone, 200),
+                );
+                if let Some(warning) = super::sprint_notify::post(&ctx, text) {
+                    let _ = ui.warn(&warning);
+                }
+            }
             if ctx.json {
                 return write_json(ui, &sprint).map(|()| 0);
             }
@@ -204,6 +216,13 @@ fn change(
             // No run works, so nothing is running: the sprint closes at once.
             let id = lifecycle::stop(&mut doc).map_err(sprint_error)?;
             let report = close(&mut doc, &id, ctx, layout.dir())?;
+            if let Some(r) = &report {
+                let project = super::sprint_notify::project(ctx);
+                let text = crate::report::discord::compose::sprint_closed(&project, r);
+                if let Some(warning) = super::sprint_notify::post(ctx, text) {
+                    let _ = ui.warn(&warning);
+                }
+            }
             if ctx.json {
                 return write_json(ui, &report).map(|()| 0);
             }

@@ -346,7 +346,7 @@ fn one_line(text: &str, max: usize) -> String {
 mod tests;
 
 /// The sprint report (spec §8, §11): milestone, tally, spend, and one line per todo.
-fn sprint_closed(project: &str, report: &crate::sprint::SprintReport) -> String {
+pub fn sprint_closed(project: &str, report: &crate::sprint::SprintReport) -> String {
     let mut text = format!(
         "🏁 **{project}**: sprint {} closed: {} · ${:.2}\nmilestone: {}",
         report.id,
