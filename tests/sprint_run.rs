@@ -462,3 +462,69 @@ fn sigkill_in_a_sprint_run_then_resume_runs_nothing_twice() {
         );
     }
 }
+
+#[test]
+fn a_reset_todo_runs_again_in_its_open_sprint() {
+    let release = tempfile::NamedTempFile::new()
+        .unwrap()
+        .into_temp_path()
+        .to_path_buf();
+    // B-001 fails; B-002 (rank 2, after B-001) is held until `release` exists.
+    let held = |failing: &[&str]| {
+        script(
+            None,
+            failing,
+            Script::default().rule(
+                Match::role("builder").story("B-002"),
+                vec![
+                    Step::WaitFor(release.display().to_string()),
+                    Step::Commit {
+                        path: "B-002.txt".into(),
+                        content: Some("two\n".into()),
+                        message: None,
+                    },
+                    Step::Final(HANDOFF.into()),
+                ],
+            ),
+        )
+    };
+    let p = Project::with_prd(&two_epics(), NO_PLANNER, &held(&["B-001"]));
+    add(&p, "One", &["--rank", "1"]);
+    add(&p, "Two", &["--rank", "2"]);
+    ok(&p, &["sprint", "start", "--milestone", "M"]);
+    let child = p.spawn(&["run", "--sprint", "--max-attempts", "1"]);
+    wait_until(
+        || records(&p).iter().any(|r| r.story == "B-002"),
+        "the B-002 builder",
+    );
+    assert_eq!(item(&p, "B-001")["status"], "carried-over");
+    assert_eq!(item(&p, "B-003")["carryOverOf"], "B-001");
+    sigint(&child);
+    let out = wait_for_exit(child);
+    assert_eq!(out.status.code(), Some(20), "{}", describe(&out));
+    // The sprint is still open: the reset todo goes back into it, its copy is dropped.
+    let out = ok(&p, &["reset", "B-001"]);
+    assert!(out.contains("reset to pending: B-001"), "{out}");
+    assert_eq!(item(&p, "B-001")["status"], "selected");
+    assert!(
+        item(&p, "B-001")
+            .get("failureReason")
+            .is_none_or(Value::is_null)
+    );
+    assert_eq!(item(&p, "B-003")["status"], "dropped");
+    p.set_script(&held(&[]));
+    std::fs::write(&release, "go").unwrap();
+    let out = p.teams(&["resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(item(&p, "B-001")["status"], "done");
+    assert_eq!(item(&p, "B-002")["status"], "done");
+    let builds = records(&p)
+        .iter()
+        .filter(|r| r.story == "B-001" && r.role == "builder")
+        .count();
+    assert_eq!(builds, 2, "built once, reset, built again");
+    // Outside an open sprint an ended item goes back to pending.
+    ok(&p, &["reset", "B-002"]);
+    assert_eq!(item(&p, "B-002")["status"], "pending");
+    assert!(item(&p, "B-002").get("sprintId").is_none());
+}

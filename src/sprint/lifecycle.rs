@@ -320,3 +320,42 @@ pub fn close(doc: &mut BacklogDocument, id: &str, now: Moment) -> Option<(Sprint
     });
     Some((sprint, returned))
 }
+
+/// `teams reset <todo>`: a todo of the open sprint that ended goes back to `selected` (the next
+/// run builds it again) and its pending carry-over copy is `dropped` (kept, for history); any
+/// other ended item goes back to `pending`. Returns the new status.
+pub fn reset_item(doc: &mut BacklogDocument, id: &str) -> Option<ItemStatus> {
+    let item = doc.backlog().item(id)?.clone();
+    let open = doc.backlog().open_sprint().map(|s| s.id.clone());
+    let in_open_sprint = open.is_some() && item.sprint_id == open;
+    let status = if in_open_sprint {
+        ItemStatus::Selected
+    } else {
+        ItemStatus::Pending
+    };
+    let copies: Vec<String> = doc
+        .backlog()
+        .items
+        .iter()
+        .filter(|i| i.carry_over_of.as_deref() == Some(id) && i.status == ItemStatus::Pending)
+        .map(|i| i.id.clone())
+        .collect();
+    if in_open_sprint {
+        for copy in copies {
+            let _ = doc.edit_item(&copy, |node| {
+                node.set_member("status", Node::string(ItemStatus::Dropped.as_str()))
+            });
+        }
+    }
+    let _ = doc.edit_item(id, |node| {
+        let mut changed = node.set_member("status", Node::string(status.as_str()));
+        changed |= node.remove_member("commitSha");
+        changed |= node.remove_member("attempts");
+        changed |= node.remove_member("costUsd");
+        if !in_open_sprint {
+            changed |= node.remove_member("sprintId");
+        }
+        changed | set_text(node, "failureReason", None)
+    });
+    Some(status)
+}

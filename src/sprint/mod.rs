@@ -15,7 +15,8 @@ mod views;
 use std::path::Path;
 
 pub use lifecycle::{
-    SprintError, SprintStart, TodoResult, all_todos_ended, record_todo, restart, start, stop,
+    SprintError, SprintStart, TodoResult, all_todos_ended, record_todo, reset_item, restart, start,
+    stop,
 };
 pub use views::{
     SprintReport, TodoReport, current_sprint_path, history_path, render_current, write_view,

@@ -198,3 +198,29 @@ fn stop_restart_and_closing_a_stopped_sprint_returns_unstarted_todos() {
     );
     assert_eq!(stop(&mut doc), Err(SprintError::NoOpenSprint));
 }
+
+#[test]
+fn a_reset_todo_runs_again_in_its_sprint_and_its_copy_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = backlog(dir.path());
+    start(&mut doc, &request(&["B-001"]), None, NOW).unwrap();
+    let failed = TodoResult {
+        passed: false,
+        commit_sha: None,
+        attempts: 2,
+        failure_reason: Some("no".into()),
+        cost_usd: 0.0,
+    };
+    let copy = record_todo(&mut doc, "B-001", &failed).unwrap();
+    assert_eq!(reset_item(&mut doc, "B-001"), Some(ItemStatus::Selected));
+    let b = doc.backlog();
+    assert_eq!(b.item("B-001").unwrap().status, ItemStatus::Selected);
+    assert_eq!(b.item("B-001").unwrap().failure_reason, None);
+    assert_eq!(b.item(&copy).unwrap().status, ItemStatus::Dropped);
+    // Outside an open sprint, an ended item goes back to pending.
+    stop(&mut doc).unwrap();
+    let id = doc.backlog().sprints[0].id.clone();
+    close_sprint(&mut doc, &id, &dir.path().join(".teams"), NOW, &|_| None).unwrap();
+    assert_eq!(reset_item(&mut doc, "B-001"), Some(ItemStatus::Pending));
+    assert_eq!(reset_item(&mut doc, "B-404"), None);
+}
