@@ -199,6 +199,27 @@ impl BacklogDocument {
         Ok(())
     }
 
+    /// Applies `change` to each of these items' objects and re-reads the view once (a sprint
+    /// start or close edits every todo; one refresh per item would be quadratic). Unknown IDs
+    /// are skipped.
+    pub(crate) fn edit_items(&mut self, ids: &[String], change: impl Fn(&mut Node) -> bool) {
+        let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let indexes: Vec<usize> = self
+            .view
+            .items
+            .iter()
+            .zip(&self.source.items)
+            .filter(|(item, _)| wanted.contains(item.id.as_str()))
+            .map(|(_, source)| source.tree_index)
+            .collect();
+        for tree_index in indexes {
+            if let Some(node) = element_mut(&mut self.tree, "items", tree_index) {
+                self.modified |= change(node);
+            }
+        }
+        self.refresh();
+    }
+
     /// Applies `change` to the sprint's object.
     pub(crate) fn edit_sprint(
         &mut self,

@@ -106,7 +106,9 @@ pub fn start(
         return Err(SprintError::NothingPending);
     }
     for id in &todos {
-        let item = backlog.item(id).expect("selected from the backlog");
+        let Some(item) = backlog.item(id) else {
+            continue;
+        };
         if item.acceptance_criteria.iter().all(|c| c.trim().is_empty()) {
             return Err(SprintError::NoCriteria(id.clone()));
         }
@@ -147,17 +149,14 @@ pub fn start(
         ("todos", strings(&todos)),
         ("startedAt", Node::string(now.rfc3339())),
     ]));
-    for todo in &todos {
-        let _ = doc.edit_item(todo, |node| {
-            let mut changed =
-                node.set_member("status", Node::string(ItemStatus::Selected.as_str()));
-            changed |= node.set_member("sprintId", Node::string(&id));
-            changed |= node.remove_member("commitSha");
-            changed |= node.remove_member("attempts");
-            changed |= node.remove_member("costUsd");
-            changed | set_text(node, "failureReason", None)
-        });
-    }
+    doc.edit_items(&todos, |node| {
+        let mut changed = node.set_member("status", Node::string(ItemStatus::Selected.as_str()));
+        changed |= node.set_member("sprintId", Node::string(&id));
+        changed |= node.remove_member("commitSha");
+        changed |= node.remove_member("attempts");
+        changed |= node.remove_member("costUsd");
+        changed | set_text(node, "failureReason", None)
+    });
     Ok(id)
 }
 
@@ -300,20 +299,20 @@ pub fn all_todos_ended(doc: &BacklogDocument, sprint: &Sprint) -> bool {
 /// it was just before, with the todos that went back.
 pub fn close(doc: &mut BacklogDocument, id: &str, now: Moment) -> Option<(Sprint, Vec<String>)> {
     let sprint = doc.backlog().sprint(id)?.clone();
-    let mut returned = Vec::new();
-    for todo in &sprint.todos {
-        if doc
-            .backlog()
-            .item(todo)
-            .is_some_and(|i| i.status == ItemStatus::Selected)
-        {
-            returned.push(todo.clone());
-            let _ = doc.edit_item(todo, |node| {
-                let changed = node.set_member("status", Node::string(ItemStatus::Pending.as_str()));
-                changed | node.remove_member("sprintId")
-            });
-        }
-    }
+    let returned: Vec<String> = sprint
+        .todos
+        .iter()
+        .filter(|t| {
+            doc.backlog()
+                .item(t)
+                .is_some_and(|i| i.status == ItemStatus::Selected)
+        })
+        .cloned()
+        .collect();
+    doc.edit_items(&returned, |node| {
+        let changed = node.set_member("status", Node::string(ItemStatus::Pending.as_str()));
+        changed | node.remove_member("sprintId")
+    });
     let _ = doc.edit_sprint(id, |node| {
         let changed = node.set_member("status", Node::string(SprintStatus::Closed.as_str()));
         changed | node.set_member("closedAt", Node::string(now.rfc3339()))
