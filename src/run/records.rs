@@ -219,7 +219,13 @@ impl RunRecords {
             self.mirror_prd_epic_of_story(id);
             return Ok(());
         }
+        // Checked once, when the pass is first recorded (not again when a resume replays it).
+        let known = self
+            .view
+            .story(id.as_str())
+            .is_some_and(|(_, story)| story.passes && story.commit_sha == result.commit_sha);
         if result.passes
+            && !known
             && let Some(sha) = &result.commit_sha
         {
             self.check_commit_form(id.as_str(), sha);
