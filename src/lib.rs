@@ -5,6 +5,7 @@
 //! (`agent`, `config`, `prd`, `plan`, …) → plain data. See `docs/design.md` for the architecture.
 
 pub mod agent;
+pub mod backlog;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -21,6 +22,7 @@ pub mod report;
 pub mod roles;
 pub mod run;
 pub mod sim;
+pub mod sprint;
 pub mod store;
 pub mod supervisor;
 pub mod talk;

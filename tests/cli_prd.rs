@@ -398,6 +398,8 @@ fn help_lists_only_working_commands_and_completions_generate() {
             "plan",
             "init",
             "discuss",
+            "backlog",
+            "sprint",
             "help"
         ]
     );

@@ -2,6 +2,8 @@
 //! dispatches to one module per command (`cmd_<name>`). Errors are rendered here and nowhere else.
 
 mod ask;
+mod backlog;
+mod backlog_input;
 mod clean;
 mod completions;
 mod config;
@@ -21,8 +23,11 @@ mod reset;
 mod resume;
 mod run;
 mod schedule;
+mod sprint;
+mod sprint_notify;
 mod status;
 mod status_run;
+mod status_sprint;
 mod validate;
 
 use std::process::ExitCode;
@@ -95,6 +100,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     Init(init::InitArgs),
     Discuss(discuss::DiscussArgs),
+    Backlog(backlog::BacklogArgs),
+    Sprint(sprint::SprintArgs),
 }
 
 /// Entry point of the binary: parse, dispatch, render any error, and pick the exit code.
@@ -146,6 +153,8 @@ fn dispatch(ui: &mut Ui, cli: Cli) -> Result<i32> {
         Command::Plan(args) => plan::cmd_plan(ui, &cli.global, args),
         Command::Init(args) => init::cmd_init(ui, &cli.global, args),
         Command::Discuss(args) => discuss::cmd_discuss(ui, &cli.global, args),
+        Command::Backlog(args) => backlog::cmd_backlog(ui, &cli.global, args),
+        Command::Sprint(args) => sprint::cmd_sprint(ui, &cli.global, args),
     }
 }
 

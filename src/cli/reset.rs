@@ -12,13 +12,15 @@ use crate::error::{Result, TeamsError};
 use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
 use crate::ui::Ui;
 
-/// Put epics or stories back to pending
+/// Put epics, stories or sprint todos back to pending
 ///
 /// Clears `passes`, `commitSha`, `attempts` and `failureReason`; an epic's stories are reset with
-/// it, and a story's epic goes back to pending. The commits of earlier attempts stay in git.
+/// it, and a story's epic goes back to pending. A todo of the open sprint runs again in it (its
+/// carry-over copy is dropped); another backlog item goes back to pending. The commits of
+/// earlier attempts stay in git.
 #[derive(Debug, Args)]
 pub struct ResetArgs {
-    /// Epic or story IDs (e.g. EPIC-002 US-003)
+    /// Epic, story or backlog item IDs (e.g. EPIC-002 US-003 B-004)
     #[arg(value_name = "ID", required = true)]
     pub ids: Vec<String>,
 }
@@ -33,10 +35,13 @@ pub fn cmd_reset(ui: &mut Ui, global: &GlobalArgs, args: ResetArgs) -> Result<i3
     let shown = shown_path(&ctx.prd_path);
     let mut doc = PrdDocument::load(&ctx.prd_path)
         .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
+    // Sprint todos (backlog items) are reset in backlog.json (spec §2: "an epic, story or todo").
+    let (backlog, _) = super::backlog_input::load_backlog(&ctx)?;
+    let is_item = |id: &str| backlog.backlog().item(id).is_some();
     // Check every ID before changing anything: all or nothing.
     for id in &args.ids {
         let prd = doc.prd();
-        if prd.epic(id).is_none() && prd.story(id).is_none() {
+        if prd.epic(id).is_none() && prd.story(id).is_none() && !is_item(id) {
             let known: Vec<&str> = prd
                 .epics
                 .iter()
@@ -59,8 +64,16 @@ pub fn cmd_reset(ui: &mut Ui, global: &GlobalArgs, args: ResetArgs) -> Result<i3
         None
     };
     reset_in_interrupted_run(&layout, &args.ids, &doc)?;
+    // Re-read under the lock: a run that just ended may have written it.
+    let (mut backlog, _) = super::backlog_input::load_backlog(&ctx)?;
     let mut done = Vec::new();
     for id in &args.ids {
+        if doc.prd().epic(id).is_none() && doc.prd().story(id).is_none() {
+            if crate::sprint::reset_item(&mut backlog, id).is_some() {
+                done.push(id.clone());
+            }
+            continue;
+        }
         let edit = if doc.prd().epic(id).is_some() {
             doc.reset_epic(&EpicId::new(id.as_str()))
         } else {
@@ -79,6 +92,10 @@ pub fn cmd_reset(ui: &mut Ui, global: &GlobalArgs, args: ResetArgs) -> Result<i3
             .with_source(err)
             .with_hint("the file was not changed; check its permissions and the disk")
     })?;
+    if backlog.is_modified() {
+        super::backlog_input::save_backlog(&mut backlog)?;
+        let _ = crate::sprint::write_current(&backlog, layout.dir());
+    }
     if ctx.json {
         write_json(ui, &ResetReport { reset: done })?;
     } else {
@@ -109,6 +126,10 @@ pub(super) fn reset_in_interrupted_run(
         } else if let Some((epic, _)) = doc.prd().story(id) {
             store.reset_story(&run.id, id)?;
             store.set_unit_status(&run.id, epic.id.as_str(), "pending", None)?;
+        } else {
+            // A sprint todo: a unit with one story of the same ID (a no-op when the run never
+            // had it).
+            store.reset_unit(&run.id, id)?;
         }
     }
     Ok(())

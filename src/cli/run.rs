@@ -16,9 +16,9 @@ use crate::prd::PrdDocument;
 use crate::run::{RunMode, RunOutcome, RunRequest, RunSettings, RunSummary, UnitId, execute};
 use crate::ui::Ui;
 
-/// Run the loop: build and validate every pending story of the PRD
+/// Run the loop: build and validate the PRD's stories and the sprint's todos
 ///
-/// Each epic gets its own git worktree and branch; each story gets a fresh builder that must
+/// Each epic (and each sprint todo) gets its own git worktree and branch; each story gets a fresh builder that must
 /// commit, checks against git, and an independent validator. Passes and commit SHAs are written
 /// back to the PRD; finished epics merge into the integration branch `teams/<project>/main`.
 #[derive(Debug, Args)]
@@ -33,8 +33,12 @@ pub struct RunArgs {
     pub backend: Option<String>,
 
     /// Only this epic and the epics it depends on (repeatable)
-    #[arg(long = "epic", value_name = "ID")]
+    #[arg(long = "epic", value_name = "ID", conflicts_with = "sprint")]
     pub epics: Vec<String>,
+
+    /// Only the open sprint's todos (and the epics they depend on)
+    #[arg(long)]
+    pub sprint: bool,
 
     /// Build/validate attempts per story before it is marked failed
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -67,6 +71,8 @@ pub(super) struct SavedArgs {
     pub epics: Vec<String>,
     #[serde(default)]
     pub land: bool,
+    #[serde(default)]
+    pub sprint: bool,
 }
 
 pub fn cmd_run(ui: &mut Ui, global: &GlobalArgs, args: RunArgs) -> Result<i32> {
@@ -77,12 +83,23 @@ pub fn cmd_run(ui: &mut Ui, global: &GlobalArgs, args: RunArgs) -> Result<i32> {
             .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
         return super::schedule::print_schedule(ui, doc.prd(), ctx.json);
     }
+    if args.sprint {
+        let ctx = super::context(global)?;
+        let (backlog, _) = super::backlog_input::load_backlog(&ctx)?;
+        if backlog.backlog().open_sprint().is_none() {
+            return Err(crate::error::TeamsError::usage(
+                "`--sprint` runs the sprint's todos, but no sprint is open",
+            )
+            .with_hint("`teams sprint start --milestone M` starts one"));
+        }
+    }
     let saved = SavedArgs {
         backend: args.backend,
         parallel: args.parallel,
         max_attempts: args.max_attempts,
         epics: args.epics,
         land: args.land,
+        sprint: args.sprint,
     };
     let mode = if args.fresh {
         RunMode::Fresh
@@ -114,6 +131,7 @@ pub(super) fn start_run(
     crate::agent::withhold_from_agents(config.discord.secret_env_names());
     let mut settings = RunSettings::from_config(&config);
     settings.only = saved.epics.iter().map(UnitId::new).collect();
+    settings.sprint_only = saved.sprint;
     let request = RunRequest {
         doc,
         config,

@@ -75,6 +75,9 @@ struct StatusReport<'a> {
     /// The last run from the state store (absent before the first run).
     #[serde(skip_serializing_if = "Option::is_none")]
     run: Option<&'a super::status_run::RunView>,
+    /// The open sprint and its todos (absent when no sprint is open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sprint: Option<super::status_sprint::SprintView>,
     next: Option<String>,
 }
 
@@ -108,13 +111,19 @@ pub fn cmd_status(ui: &mut Ui, global: &GlobalArgs, _args: StatusArgs) -> Result
         .map_err(|err| load_error(err, &shown, ProblemListing::FirstFew))?;
     let prd = document.prd();
     let run = super::status_run::load(&crate::run::Layout::new(&ctx.repo_root))?;
+    let sprint = super::status_sprint::load(&ctx, run.as_ref());
     if ctx.json {
         let mut report = report(prd, &shown);
+        report.sprint = sprint;
         report.next = super::status_run::next_command(run.as_ref(), prd);
         report.run = run.as_ref();
         write_json(ui, &report)?;
     } else {
         let mut text = format_status(prd, &shown, ui.styles());
+        if let Some(sprint) = &sprint {
+            text.push('\n');
+            text.push_str(&super::status_sprint::format(sprint));
+        }
         let tail = super::status_run::format(run.as_ref(), prd);
         if !tail.is_empty() {
             text.push('\n');
@@ -157,6 +166,7 @@ fn report<'a>(prd: &'a Prd, shown: &'a str) -> StatusReport<'a> {
             })
             .collect(),
         run: None,
+        sprint: None,
         next: None,
     }
 }

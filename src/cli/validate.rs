@@ -12,7 +12,7 @@ use crate::error::{Result, TeamsError};
 use crate::prd::{EpicId, PrdDocument, Problem};
 use crate::ui::Ui;
 
-/// Check prd.json and print the waves a run would use
+/// Check prd.json (and backlog.json) and print the waves a run would use
 ///
 /// Reports every problem at once, each with its line and column: JSON syntax, the schema, duplicate
 /// IDs, unknown or cyclic `dependsOn`, empty acceptance criteria. Exits 0 when the PRD is valid,
@@ -31,6 +31,16 @@ struct ValidReport<'a> {
     epics: usize,
     stories: usize,
     waves: &'a [Vec<EpicId>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backlog: Option<BacklogReport>,
+}
+
+/// `backlog.json`, when the repository has one.
+#[derive(Serialize)]
+struct BacklogReport {
+    path: String,
+    items: usize,
+    open_sprint: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +98,7 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
     let waves =
         crate::plan::waves(prd).map_err(|err| TeamsError::invalid_input(err.to_string()))?;
     let stories: usize = prd.epics.iter().map(|e| e.stories.len()).sum();
+    let backlog = check_backlog(ui, &ctx, prd)?;
     if ctx.json {
         let report = ValidReport {
             valid: true,
@@ -95,16 +106,63 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
             epics: prd.epics.len(),
             stories,
             waves: &waves,
+            backlog,
         };
         write_json(ui, &report)?;
     } else {
         ui.status(&format_valid(&shown, prd.epics.len(), stories, &waves))
             .map_err(write_error)?;
+        if let Some(b) = &backlog {
+            let sprint = b
+                .open_sprint
+                .as_ref()
+                .map_or(String::new(), |s| format!(", open sprint {s}"));
+            ui.status(&format!(
+                "{} is valid: {}{sprint}\n",
+                b.path,
+                crate::helpers::plural(b.items, "item", "items")
+            ))
+            .map_err(write_error)?;
+        }
     }
     // The process exits right after this command; freeing a large PRD's tree node by node costs
     // several milliseconds for nothing (docs/PERFORMANCE.md), so leave it to the OS.
     std::mem::forget(document);
     Ok(crate::exit_code::SUCCESS)
+}
+
+/// Checks `backlog.json` at the repository root when it exists (spec §2: `teams validate` checks
+/// it too), against the PRD's IDs: same positions, same exit code 3 when it is invalid.
+fn check_backlog(
+    ui: &mut Ui,
+    ctx: &super::CommandContext,
+    prd: &crate::prd::Prd,
+) -> Result<Option<BacklogReport>> {
+    let path = ctx.repo_root.join(crate::backlog::BACKLOG_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let shown = shown_path(&path);
+    let ids = crate::backlog::PrdIds::from_prd(prd);
+    match crate::backlog::BacklogDocument::load(&path, Some(&ids)) {
+        Ok(doc) => Ok(Some(BacklogReport {
+            path: shown,
+            items: doc.backlog().items.len(),
+            open_sprint: doc.backlog().open_sprint().map(|s| s.id.clone()),
+        })),
+        Err(err) => {
+            if ctx.json {
+                let report = InvalidReport {
+                    valid: false,
+                    path: &shown,
+                    error: err.to_string(),
+                    problems: err.problems().iter().map(ProblemReport::from).collect(),
+                };
+                write_json(ui, &report)?;
+            }
+            Err(load_error(err, &shown, ProblemListing::All))
+        }
+    }
 }
 
 /// `prd.json is valid: 4 epics, 9 stories, 3 waves`, then one line per wave.

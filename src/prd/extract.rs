@@ -280,7 +280,7 @@ fn extract_story(
 }
 
 /// Typed access to one object's members, reporting problems with the member's path.
-struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     members: &'a [Member],
     path: &'a str,
     span: Span,
@@ -288,7 +288,12 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Wraps an object node and reports its duplicate keys and likely misspelled keys.
-    fn new(node: &'a Node, path: &'a str, known: &[&str], problems: &mut Problems) -> Self {
+    pub(crate) fn new(
+        node: &'a Node,
+        path: &'a str,
+        known: &[&str],
+        problems: &mut Problems,
+    ) -> Self {
         let fields = Fields {
             members: node.as_object().unwrap_or_default(),
             path,
@@ -321,7 +326,7 @@ impl<'a> Fields<'a> {
         fields
     }
 
-    fn field_path(&self, key: &str) -> String {
+    pub(crate) fn field_path(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_owned()
         } else {
@@ -329,11 +334,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&'a Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node> {
         self.members.iter().find(|m| m.key == key).map(|m| &m.value)
     }
 
-    fn missing(&self, key: &str, problems: &mut Problems) {
+    pub(crate) fn missing(&self, key: &str, problems: &mut Problems) {
         problems.push(
             self.span,
             self.path,
@@ -341,7 +346,13 @@ impl<'a> Fields<'a> {
         );
     }
 
-    fn wrong_type(&self, key: &str, value: &Node, expected: &str, problems: &mut Problems) {
+    pub(crate) fn wrong_type(
+        &self,
+        key: &str,
+        value: &Node,
+        expected: &str,
+        problems: &mut Problems,
+    ) {
         problems.push(
             value.span,
             self.field_path(key),
@@ -349,7 +360,11 @@ impl<'a> Fields<'a> {
         );
     }
 
-    fn required_string(&self, key: &str, problems: &mut Problems) -> Option<(String, Span)> {
+    pub(crate) fn required_string(
+        &self,
+        key: &str,
+        problems: &mut Problems,
+    ) -> Option<(String, Span)> {
         match self.get(key) {
             None => {
                 self.missing(key, problems);
@@ -366,7 +381,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A string that may be missing or `null`.
-    fn optional_string(&self, key: &str, problems: &mut Problems) -> Option<String> {
+    pub(crate) fn optional_string(&self, key: &str, problems: &mut Problems) -> Option<String> {
         let value = self.get(key)?;
         match &value.kind {
             NodeKind::Null => None,
@@ -380,7 +395,7 @@ impl<'a> Fields<'a> {
 
     /// A boolean that may be missing (`null` is not accepted: `passes: null` is more likely a bug
     /// than a deliberate "false").
-    fn optional_bool(&self, key: &str, problems: &mut Problems) -> Option<bool> {
+    pub(crate) fn optional_bool(&self, key: &str, problems: &mut Problems) -> Option<bool> {
         let value = self.get(key)?;
         match value.kind {
             NodeKind::Bool(b) => Some(b),
@@ -392,7 +407,11 @@ impl<'a> Fields<'a> {
     }
 
     /// An integer that may be missing or `null`.
-    fn optional_integer(&self, key: &str, problems: &mut Problems) -> Option<(i64, Span)> {
+    pub(crate) fn optional_integer(
+        &self,
+        key: &str,
+        problems: &mut Problems,
+    ) -> Option<(i64, Span)> {
         let value = self.get(key)?;
         match &value.kind {
             NodeKind::Null => None,
@@ -414,7 +433,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn required_array(&self, key: &str, problems: &mut Problems) -> Option<&'a Node> {
+    pub(crate) fn required_array(&self, key: &str, problems: &mut Problems) -> Option<&'a Node> {
         match self.get(key) {
             None => {
                 self.missing(key, problems);
@@ -430,7 +449,7 @@ impl<'a> Fields<'a> {
 
     /// An array of strings with each element's span; elements of other types are reported and
     /// left out. A missing optional array (or `null`) is `None`.
-    fn string_array(
+    pub(crate) fn string_array(
         &self,
         key: &str,
         required: bool,

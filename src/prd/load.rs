@@ -180,7 +180,7 @@ impl PrdDocument {
 
 /// Reads a file, refusing files over [`MAX_PRD_BYTES`] before reading them (and, in case the file
 /// grows meanwhile, while reading).
-fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
+pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
     let metadata = fs::metadata(path).map_err(|e| io_error(path, e))?;
     if metadata.is_dir() {
         return Err(LoadError::IsDirectory {
@@ -209,7 +209,7 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
 
 /// The layout to reprint an edited file in: the indentation of the first indented line (two
 /// spaces when the file has none, e.g. a one-line file) and whether the file ended in a newline.
-fn detect_style(bytes: &[u8]) -> PrintOptions {
+pub(crate) fn detect_style(bytes: &[u8]) -> PrintOptions {
     let indent = bytes
         .split(|&b| b == b'\n')
         .skip(1)

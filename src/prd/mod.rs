@@ -9,12 +9,12 @@
 
 mod document;
 mod edit;
-mod extract;
-mod load;
+pub(crate) mod extract;
+pub(crate) mod load;
 mod model;
-mod problem;
-mod save;
-mod validate;
+pub(crate) mod problem;
+pub(crate) mod save;
+pub(crate) mod validate;
 
 pub use document::PrdDocument;
 pub use edit::{EditError, StoryResult};

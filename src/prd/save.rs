@@ -34,7 +34,7 @@ impl PrdDocument {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
     let fail = |action: String| {
         let path = path.to_owned();
         move |source| SaveError {
@@ -55,7 +55,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
         dir.display()
     )))?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".prd.json.")
+        .prefix(&format!(
+            ".{}.",
+            target
+                .file_name()
+                .map_or("prd.json".into(), |n| n.to_string_lossy())
+        ))
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(fail(format!(

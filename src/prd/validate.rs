@@ -25,7 +25,7 @@ pub(crate) fn validate(prd: &Prd, source: &SourceMap, text: &[u8], problems: &mu
     check_dependencies(prd, source, problems);
 }
 
-fn is_blank(s: &str) -> bool {
+pub(crate) fn is_blank(s: &str) -> bool {
     s.trim().is_empty()
 }
 
@@ -70,7 +70,13 @@ fn check_non_empty(prd: &Prd, source: &SourceMap, problems: &mut Problems) {
 }
 
 /// Reports a field that is present but empty or only whitespace.
-fn blank(span: Option<Span>, text: &str, path: &str, key: &str, problems: &mut Problems) {
+pub(crate) fn blank(
+    span: Option<Span>,
+    text: &str,
+    path: &str,
+    key: &str,
+    problems: &mut Problems,
+) {
     if let (Some(span), true) = (span, is_blank(text)) {
         problems.push(span, format!("{path}.{key}"), "must not be blank");
     }
@@ -79,7 +85,7 @@ fn blank(span: Option<Span>, text: &str, path: &str, key: &str, problems: &mut P
 /// Reports an ID that cannot be used where `teams` uses IDs: in branch names
 /// (`teams/<project>/unit/<ID>`), refs, worktree directories and log file names. Letters, digits,
 /// `.`, `_` and `-` are safe in all of them; a leading `.` or `-` is not.
-fn id_chars(span: Option<Span>, id: &str, path: &str, problems: &mut Problems) {
+pub(crate) fn id_chars(span: Option<Span>, id: &str, path: &str, problems: &mut Problems) {
     let Some(span) = span else { return };
     if is_blank(id) {
         return;

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::error::{Result, TeamsError};
-use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
+use crate::prd::{EpicId, EpicStatus, StoryId};
 use crate::store::Store;
 
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 use super::failpoint;
 use super::merge::{LandOutcome, MergeOutcome, integration_checkout, land, merge_branch};
 use super::messages::{WorkerEnd, WorkerMsg};
+use super::records::RunRecords;
 use super::resume::StoryResume;
 use super::unit::{Unit, UnitId};
 use super::unit_branch::prepare_unit_worktree;
@@ -44,7 +45,8 @@ enum Slot {
 /// Runs `units` (in file order) to the end.
 pub(super) struct Dispatcher<'a> {
     pub shared: Arc<RunShared>,
-    pub doc: PrdDocument,
+    /// `prd.json`, and `backlog.json` for sprint todos (see `records.rs`).
+    pub doc: RunRecords,
     pub units: Vec<Unit>,
     pub sink: &'a mut dyn EventSink,
     pub started: Instant,
@@ -81,7 +83,7 @@ pub(super) struct Continuation {
 impl<'a> Dispatcher<'a> {
     pub fn new(
         shared: Arc<RunShared>,
-        doc: PrdDocument,
+        doc: RunRecords,
         units: Vec<Unit>,
         sink: &'a mut dyn EventSink,
         simulated: bool,
@@ -183,6 +185,10 @@ impl<'a> Dispatcher<'a> {
     /// Starts every unit that is ready, up to the parallel limit, and blocks the ones whose
     /// dependencies did not complete. Repeats until nothing changes, so blocking cascades.
     fn start_ready(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
+        // Sprint hooks: a `sprint stop`/`restart` from another terminal, and what the records
+        // reported (a todo's commit-form warning, a closed sprint).
+        self.doc.poll_requests();
+        self.flush_record_notices();
         loop {
             let mut changed = false;
             for i in 0..self.units.len() {
@@ -232,6 +238,15 @@ impl<'a> Dispatcher<'a> {
     }
 
     fn readiness(&self, unit: &Unit) -> Readiness {
+        // A todo of a stopped sprint, or one whose lower-ranked todos have not ended, waits.
+        if self.doc.held_back(&unit.id)
+            || unit
+                .after
+                .iter()
+                .any(|u| matches!(self.slots.get(u), Some(Slot::Waiting | Slot::Running)))
+        {
+            return Readiness::Waiting;
+        }
         let mut waiting = false;
         for dep in &unit.depends_on {
             match self.slots.get(dep) {
@@ -554,6 +569,13 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
+    /// Emits what the records reported since the last call.
+    fn flush_record_notices(&mut self) {
+        for kind in self.doc.take_notices() {
+            self.emit(kind);
+        }
+    }
+
     fn set_status(&mut self, id: &UnitId, status: EpicStatus, reason: Option<String>) {
         let recorded = self.store.set_unit_status(
             &self.shared.git.run_id,
@@ -563,6 +585,8 @@ impl<'a> Dispatcher<'a> {
         );
         self.durable(recorded);
         let epic = EpicId::new(id.as_str());
+        self.doc
+            .note_cost(id, self.costs.get(id).copied().unwrap_or(0.0));
         if self.doc.set_epic_status(&epic, status, reason).is_ok() {
             self.save();
         }
@@ -601,6 +625,7 @@ impl<'a> Dispatcher<'a> {
             let _ = self.store.set_run_status(&git.run_id, "interrupted", None);
             return Err(err);
         }
+        self.flush_record_notices();
         let outcome = self.outcome();
         if outcome == RunOutcome::Succeeded && self.shared.settings.land {
             match land(&self.shared.git) {

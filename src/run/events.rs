@@ -113,6 +113,9 @@ pub enum EventKind {
     },
     /// Something the user should know that does not stop the run.
     Warning { message: String },
+    /// The open sprint closed: every todo ended, or it was stopped (spec §8). Its history file
+    /// is written; this is the sprint report for the reporters and Discord.
+    SprintClosed { report: crate::sprint::SprintReport },
     /// The run ended; the summary says how.
     RunFinished { summary: RunSummary },
 }

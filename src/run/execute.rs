@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+use crate::backlog::BacklogDocument;
 use crate::config::Config;
 use crate::doctor::{CheckStatus, check_run_backends};
 use crate::error::{Result, TeamsError};
@@ -24,6 +25,7 @@ use super::events::{EventKind, RunSummary};
 use super::failpoint;
 use super::layout::Layout;
 use super::lock::RunLock;
+use super::records::RunRecords;
 use super::resume::reconcile;
 use super::settings::RunSettings;
 use super::setup::{Continued, open_repo, prepare};
@@ -71,7 +73,7 @@ pub fn execute(request: RunRequest, sink: &mut dyn EventSink) -> Result<RunSumma
 
 async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<RunSummary> {
     let RunRequest {
-        mut doc,
+        doc,
         config,
         settings,
         git,
@@ -80,12 +82,26 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         mode,
         saved_args,
     } = request;
-    let mut units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
+    // The PRD's units, for the agent checks (todos use the roles' backends, checked anyway);
+    // an unknown `--epic` is refused here, before anything is created.
+    let prd_units = if settings.sprint_only {
+        Vec::new()
+    } else {
+        select_units(Unit::all_from_prd(doc.prd()), &settings.only)?
+    };
     let agents = AgentSet::new(&config);
-    let simulated = agents.all_simulated(&units);
+    let simulated = agents.all_simulated(&prd_units);
     // The agent CLIs are checked before anything is created, so a refused run leaves no trace.
     if !simulated {
-        preflight(&config, &agents, &units, git.dir(), &env, home.as_deref()).await?;
+        preflight(
+            &config,
+            &agents,
+            &prd_units,
+            git.dir(),
+            &env,
+            home.as_deref(),
+        )
+        .await?;
     }
     // One teams per repository: the lock is taken before anything in the repository changes.
     let layout = Layout::new(open_repo(git.clone())?.root());
@@ -95,6 +111,8 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
     })?;
     let acquired = RunLock::acquire(&layout.lock())?;
     let _lock = acquired.lock;
+    // The backlog is read under the lock: nothing else writes it while the run works.
+    let backlog = load_backlog(&layout, doc.prd())?;
     let mut warnings: Vec<String> = acquired.took_over.into_iter().collect();
     let mut store = Store::open(&layout.state_db())?;
     let unfinished = store.unfinished_run()?;
@@ -120,10 +138,27 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         }
         (_, found) => found,
     };
+    // The todos a continued run worked on: their sprint is its sprint, even if it closed since.
+    let run_todos: std::collections::BTreeSet<String> = match &continued {
+        Some(run) => store
+            .run_state(&run.id)?
+            .map(|state| {
+                state
+                    .units
+                    .iter()
+                    .filter(|u| u.kind == super::unit::UnitKind::Todo.as_str())
+                    .map(|u| u.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let mut doc = RunRecords::new(doc, backlog, layout.dir(), &run_todos);
+    let mut units = doc.units(&settings.only, settings.sprint_only)?;
     let taken = |id: &str| store.run(id).is_ok_and(|r| r.is_some());
     let (run_git, setup_warnings) = prepare(
         git,
-        doc.prd(),
+        doc.prd_document().prd(),
         doc.path(),
         continued.as_ref().map(|run| Continued {
             run_id: &run.id,
@@ -132,17 +167,24 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         &taken,
     )?;
     warnings.extend(setup_warnings);
+    doc.attach_git(run_git.repo.clone(), &run_git.integration_branch);
     let continuation = match &continued {
         Some(run) => {
             let reconciled = reconcile(&run_git, &mut store, &run.id, &mut doc, &units)?;
             store.reopen_run(&run.id, std::process::id(), &saved_args)?;
             warnings.extend(reconciled.warnings);
             // The units again, as the store's truth left them in prd.json.
-            units = select_units(Unit::all_from_prd(doc.prd()), &settings.only)?;
+            units = doc.units(&settings.only, settings.sprint_only)?;
             reconciled.continuation
         }
         None => {
-            record_new_run(&mut store, &run_git, &doc, &units, &saved_args)?;
+            record_new_run(
+                &mut store,
+                &run_git,
+                doc.prd_document(),
+                &units,
+                &saved_args,
+            )?;
             failpoint::hit("run-created");
             Continuation::default()
         }
@@ -154,7 +196,7 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         .filter(|u| !continuation.finished.contains_key(&u.id))
         .collect();
     let stories = todo.iter().map(|u| u.pending_stories().count()).sum();
-    let prd = doc.prd();
+    let prd = doc.prd_document().prd();
     let shared = Arc::new(RunShared {
         project: prd.project.clone(),
         project_description: prd.description.clone().unwrap_or_default(),
@@ -182,6 +224,29 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         dispatcher.emit(EventKind::Warning { message });
     }
     dispatcher.run().await
+}
+
+/// The open sprint's backlog, when `backlog.json` exists; an invalid file stops the run (exit 3)
+/// with every problem, as `teams validate` shows them.
+fn load_backlog(layout: &Layout, prd: &crate::prd::Prd) -> Result<Option<BacklogDocument>> {
+    let Some(root) = layout.dir().parent() else {
+        return Ok(None);
+    };
+    let path = root.join(crate::backlog::BACKLOG_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let ids = crate::backlog::PrdIds::from_prd(prd);
+    match BacklogDocument::load(&path, Some(&ids)) {
+        Ok(doc) => Ok(Some(doc)),
+        Err(err) => {
+            let mut error = TeamsError::invalid_input(err.to_string());
+            for problem in err.problems() {
+                error = error.with_detail(format!("backlog.json:{problem}"));
+            }
+            Err(error.with_hint("`teams validate` shows every problem; fix them, then run again"))
+        }
+    }
 }
 
 /// A new run in the store: its settings and every unit and story it covers, as `prd.json` has
@@ -237,7 +302,7 @@ pub(super) fn new_unit(unit: &Unit) -> NewUnit<'_> {
 
 /// The units `--epic` asks for plus everything they depend on, in file order; every unit when
 /// none is named.
-fn select_units(all: Vec<Unit>, only: &[UnitId]) -> Result<Vec<Unit>> {
+pub(super) fn select_units(all: Vec<Unit>, only: &[UnitId]) -> Result<Vec<Unit>> {
     if only.is_empty() {
         return Ok(all);
     }

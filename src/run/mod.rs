@@ -18,6 +18,7 @@ mod merge;
 mod messages;
 pub mod planning;
 pub mod progress_md;
+mod records;
 mod resume;
 mod settings;
 pub mod setup;

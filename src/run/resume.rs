@@ -15,10 +15,11 @@ use nix::unistd::Pid;
 
 use crate::error::{Result, TeamsError};
 use crate::git::Sha;
-use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId, StoryResult};
+use crate::prd::{EpicId, EpicStatus, StoryId, StoryResult};
 use crate::store::{RunState, Store};
 
 use super::dispatcher::Continuation;
+use super::records::RunRecords;
 use super::setup::{RunGit, git_error};
 use super::unit::{Unit, UnitId};
 
@@ -63,7 +64,7 @@ pub(super) fn reconcile(
     git: &RunGit,
     store: &mut Store,
     run_id: &str,
-    doc: &mut PrdDocument,
+    doc: &mut RunRecords,
     units: &[Unit],
 ) -> Result<Reconciled> {
     let state = store
@@ -236,7 +237,7 @@ fn apply_to_prd(
     store: &mut Store,
     run_id: &str,
     state: &RunState,
-    doc: &mut PrdDocument,
+    doc: &mut RunRecords,
     units: &[Unit],
     warnings: &mut Vec<String>,
 ) -> Result<()> {

@@ -21,6 +21,8 @@ pub struct RunSettings {
     pub land: bool,
     /// Only these units and what they depend on (`--epic`); empty: every unit.
     pub only: Vec<UnitId>,
+    /// Only the open sprint's todos and the epics they need (`--sprint`).
+    pub sprint_only: bool,
     /// How long the `sim` agent pretends to work per call.
     pub sim_delay: Duration,
     /// The first wait after a usage limit that named no reset time; it doubles each time.
@@ -41,6 +43,7 @@ impl RunSettings {
             checks: config.checks.value.clone(),
             land: config.land.value,
             only: Vec::new(),
+            sprint_only: false,
             sim_delay: Duration::ZERO,
             backoff: test_duration("__TEAMS_BACKOFF_MS").unwrap_or(Duration::from_secs(60)),
             check_timeout: Some(builder_timeout.as_std()).filter(|d| !d.is_zero()),

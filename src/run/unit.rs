@@ -1,5 +1,5 @@
-//! Units: what gets its own branch and worktree. An epic is a unit today; a sprint todo will be a
-//! unit with one story (spec §8), so the loop is written against [`Unit`] and never against
+//! Units: what gets its own branch and worktree: an epic, or a sprint todo, which is a unit with
+//! one story (spec §8, built in `crate::sprint::todo`), so the loop is written against [`Unit`] and never against
 //! [`Epic`] directly.
 
 use std::fmt;
@@ -56,6 +56,9 @@ pub struct Unit {
     pub description: String,
     /// Units that must be completed and merged first.
     pub depends_on: Vec<UnitId>,
+    /// Units that must have ended first, whatever their result: a ranked sprint todo waits for
+    /// the todos of lower rank (spec §8). Ordering only; a failure here blocks nothing.
+    pub after: Vec<UnitId>,
     /// The stories, in the order they run (priority, then file order).
     pub stories: Vec<Story>,
     /// Commands that must pass in the worktree after every build (the unit's own).
@@ -83,6 +86,7 @@ impl Unit {
                 .iter()
                 .map(|d| UnitId::new(d.as_str()))
                 .collect(),
+            after: Vec::new(),
             stories: epic.stories_in_run_order().into_iter().cloned().collect(),
             checks: epic.checks.clone(),
             planned: epic.planned,

@@ -239,6 +239,9 @@ pub enum Step {
     /// Record a permission denial in the result (as if a tool call was refused).
     PermissionDenial(String),
     SleepMs(u64),
+    /// Wait until this path exists (polled; gives up after a minute), so a test can hold an
+    /// agent at a known point while it acts on the run (e.g. `teams sprint stop`).
+    WaitFor(String),
     /// Sleep forever (until killed).
     Hang,
     /// Ignore SIGTERM from now on (only SIGKILL stops it).

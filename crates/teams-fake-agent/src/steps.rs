@@ -149,6 +149,12 @@ impl Runner<'_> {
             }
             Step::PermissionDenial(tool) => self.deny(tool, json!({})),
             Step::SleepMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::WaitFor(path) => {
+                let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                while !std::path::Path::new(path).exists() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
             Step::Hang => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },

@@ -152,6 +152,9 @@ impl Composer {
             EventKind::RunFinished { summary } if self.wants(DiscordEvent::Run) => {
                 Some(self.run_finished(summary))
             }
+            EventKind::SprintClosed { report } if self.wants(DiscordEvent::Sprint) => {
+                Some(Message::text(sprint_closed(&self.context.project, report)))
+            }
             _ => None,
         };
         message.map(fit).unwrap_or_default()
@@ -341,3 +344,34 @@ fn one_line(text: &str, max: usize) -> String {
 #[cfg(test)]
 #[path = "compose_tests.rs"]
 mod tests;
+
+/// The sprint report (spec §8, §11): milestone, tally, spend, and one line per todo.
+pub fn sprint_closed(project: &str, report: &crate::sprint::SprintReport) -> String {
+    let mut text = format!(
+        "🏁 **{project}**: sprint {} closed: {} · ${:.2}\nmilestone: {}",
+        report.id,
+        report.tally(),
+        report.spend_usd,
+        truncate(&report.milestone, 200)
+    );
+    for todo in &report.todos {
+        let commit = todo
+            .commit
+            .as_deref()
+            .map(|c| format!(" `{c}`"))
+            .unwrap_or_default();
+        let carried = todo
+            .carried_to
+            .as_deref()
+            .map(|c| format!(" → {c}"))
+            .unwrap_or_default();
+        let _ = write!(
+            text,
+            "\n- {} {}: {}{commit}{carried}",
+            todo.id,
+            truncate(&todo.title, 80),
+            todo.result
+        );
+    }
+    text
+}

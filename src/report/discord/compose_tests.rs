@@ -165,3 +165,50 @@ fn a_huge_failure_reason_is_cut_and_every_message_fits() {
         }
     }
 }
+
+#[test]
+fn a_closed_sprint_is_one_report_when_sprint_events_are_wanted() {
+    let report = crate::sprint::SprintReport {
+        id: "S-20260101-1".into(),
+        milestone: "Stable core".into(),
+        brief: String::new(),
+        requirements: Vec::new(),
+        started_at: "2026-01-01T10:00:00Z".into(),
+        closed_at: "2026-01-01T11:00:00Z".into(),
+        duration_secs: 3600,
+        spend_usd: 1.5,
+        todos: vec![
+            crate::sprint::TodoReport {
+                id: "B-001".into(),
+                title: "Fix the crash".into(),
+                result: "done".into(),
+                attempts: 1,
+                commit: Some("0123456".into()),
+                subject: None,
+                cost_usd: 1.0,
+                reason: None,
+                carried_to: None,
+            },
+            crate::sprint::TodoReport {
+                id: "B-002".into(),
+                title: "Tidy".into(),
+                result: "carried-over".into(),
+                attempts: 2,
+                commit: None,
+                subject: None,
+                cost_usd: 0.5,
+                reason: Some("not met".into()),
+                carried_to: Some("B-003".into()),
+            },
+        ],
+    };
+    let events = [at(1, EventKind::SprintClosed { report })];
+    insta::assert_snapshot!(render(&mut composer(&[DiscordEvent::Sprint]), &events), @r"
+    --- message
+    🏁 **Shop**: sprint S-20260101-1 closed: done 1/2, carried over 1 · $1.50
+    milestone: Stable core
+    - B-001 Fix the crash: done `0123456`
+    - B-002 Tidy: carried-over → B-003
+    ");
+    assert_eq!(render(&mut composer(&[DiscordEvent::Run]), &events), "");
+}

@@ -219,6 +219,14 @@ pub fn event_line(event: &RunEvent, max_attempts: Option<u32>, styles: &Styles) 
             let w = styles.warning;
             format!("{w}warning{w:#}: {message}")
         }
+        EventKind::SprintClosed { report } => {
+            format!(
+                "{id}sprint {}{id:#} closed: {} (history in .teams/sprint_history/{}.md)",
+                report.id,
+                report.tally(),
+                report.id
+            )
+        }
         EventKind::RunFinished { .. } => return None,
     };
     Some(line)

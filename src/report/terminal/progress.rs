@@ -163,7 +163,7 @@ impl LiveState {
             EventKind::UnitFinished { unit, .. } => {
                 self.rows.retain(|r| &r.unit != unit);
             }
-            EventKind::Warning { .. } => {}
+            EventKind::Warning { .. } | EventKind::SprintClosed { .. } => {}
             EventKind::RunFinished { .. } => {
                 self.rows.clear();
                 self.finished = true;

@@ -147,6 +147,7 @@ fn stays_in_scrollback(kind: &EventKind) -> bool {
         | EventKind::UnitMerged { .. }
         | EventKind::UnitFinished { .. }
         | EventKind::Warning { .. }
+        | EventKind::SprintClosed { .. }
         | EventKind::RunFinished { .. } => true,
         EventKind::UnitStarted { .. }
         | EventKind::AgentStarted { .. }
