@@ -15,6 +15,8 @@ mod journal;
 pub mod layout;
 pub mod lock;
 mod merge;
+mod merge_queue;
+mod merger;
 mod messages;
 pub mod planning;
 pub mod progress_md;
