@@ -353,3 +353,92 @@ fn a_merge_whose_checks_fail_after_the_merger_is_refused() {
     ];
     refused_merge(toml, merger, "test ! -f merged-marker");
 }
+
+/// The fake agent as a second backend, `other`: a `command` backend that runs the same binary
+/// with `--model via-other`, so its calls can be told apart in the record.
+fn with_other_backend(p: &Project, toml: &str) -> String {
+    let fake = p.env.root().join("bin/claude");
+    format!(
+        "{toml}[backends.other]\ncommand = [{:?}, \"-p\", \"--output-format\", \"stream-json\", \"--verbose\", \"--permission-mode\", \"acceptEdits\", \"--model\", \"via-other\"]\noutput = \"claude-stream-json\"\n",
+        fake.display().to_string()
+    )
+}
+
+fn on_other(r: &Invocation) -> bool {
+    r.argv.iter().any(|a| a == "via-other")
+}
+
+#[test]
+fn a_usage_limit_pauses_only_its_backend_for_every_unit() {
+    // Builders run on claude, validators on `other`. A's first builder hits claude's limit after
+    // a moment; B's first builder is still at work then, and its second builder must wait for the
+    // pause, while B's validation on `other` goes on during it.
+    let prd = prd_of(vec![
+        epic("A", &[], &["US-A"]),
+        epic("B", &[], &["US-B1", "US-B2"]),
+    ]);
+    let script = Script::default()
+        .rule(
+            Match::role("builder").story("US-A").call(1),
+            vec![
+                Step::SleepMs(300),
+                Step::UsageLimit(teams_fake_agent::UsageLimitSpec {
+                    message: Some("You've hit your limit".into()),
+                    resets_at: None,
+                }),
+            ],
+        )
+        .rule(Match::role("builder").story("US-A"), build(10, "A.txt", "A"))
+        .rule(Match::role("builder").story("US-B1"), build(700, "B1.txt", "B1"))
+        .rule(Match::role("builder").story("US-B2"), build(10, "B2.txt", "B2"))
+        .rule(Match::role("validator"), vec![verdict(true, "")]);
+    let p = Project::with_prd(&prd, NO_PLANNER, &script);
+    let toml = with_other_backend(&p, "planner = \"never\"\n[roles.validator]\nbackend = \"other\"\n");
+    p.env.write("teams.toml", toml);
+    p.git(&["commit", "-q", "-am", "a second backend"]);
+    const PAUSE_MS: u64 = 2500;
+    let out = p
+        .teams(&["run", "--parallel", "2"])
+        .env("__TEAMS_BACKOFF_MS", PAUSE_MS.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("claude hit a usage or rate limit; it is paused"),
+        "{}",
+        describe(&out)
+    );
+    let runs = records(&p);
+    let a_builds: Vec<&Invocation> = runs
+        .iter()
+        .filter(|r| r.role == "builder" && r.story == "US-A")
+        .collect();
+    assert_eq!(a_builds.len(), 2, "the limited call and its retry");
+    let limited = a_builds[0].end_ms.unwrap();
+    let retried = a_builds[1].start_ms;
+    // Every claude call after the limit waited for the pause: A's retry and B's second builder.
+    let later_claude: Vec<&Invocation> = runs
+        .iter()
+        .filter(|r| !on_other(r) && r.start_ms > limited)
+        .collect();
+    assert!(later_claude.iter().any(|r| r.story == "US-B2"), "{runs:#?}");
+    for r in &later_claude {
+        assert!(
+            r.start_ms >= limited + PAUSE_MS,
+            "{} {} started during claude's pause",
+            r.role,
+            r.story
+        );
+    }
+    // The other backend went on meanwhile.
+    assert!(
+        runs.iter()
+            .any(|r| on_other(r) && r.start_ms > limited && r.start_ms < retried),
+        "no call on `other` during claude's pause ({limited}..{retried}): {:?}",
+        runs.iter()
+            .map(|r| (&r.role, &r.story, on_other(r), r.start_ms, r.end_ms))
+            .collect::<Vec<_>>()
+    );
+    // The lost attempt does not count.
+    assert_eq!(epic_of(&p.prd(), "A")["userStories"][0]["attempts"], 1);
+}
