@@ -442,3 +442,55 @@ fn a_usage_limit_pauses_only_its_backend_for_every_unit() {
     // The lost attempt does not count.
     assert_eq!(epic_of(&p.prd(), "A")["userStories"][0]["attempts"], 1);
 }
+
+#[test]
+fn a_budget_reached_mid_run_stops_new_attempts_with_exit_21() {
+    // Two units side by side; each builder reports $0.06, so the two builds cross the $0.10
+    // budget and no validator (or later story) starts.
+    let prd = prd_of(vec![
+        epic("E1", &[], &["US-1", "US-2"]),
+        epic("E2", &[], &["US-3"]),
+    ]);
+    let costly = |path: &str| {
+        let mut steps = build(200, path, path);
+        steps.push(Step::Result(teams_fake_agent::ResultSpec {
+            cost_usd: Some(0.06),
+            ..Default::default()
+        }));
+        steps
+    };
+    let script = Script::default()
+        .rule(Match::role("builder").story("US-1"), costly("1.txt"))
+        .rule(Match::role("builder").story("US-3"), costly("3.txt"))
+        .rule(Match::role("builder"), costly("other.txt"))
+        .rule(Match::role("validator"), vec![verdict(true, "")]);
+    let p = Project::with_prd(&prd, "planner = \"never\"\nbudget_usd = 0.10\n", &script);
+    let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(21), "{}", describe(&out));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stderr.contains("the budget of $0.10 is reached ($0.12 spent); no new attempts start"),
+        "{}",
+        describe(&out)
+    );
+    assert!(stdout.contains("budget reached"), "{stdout}");
+    assert!(stdout.contains("spent $0.12"), "{stdout}");
+    // Spend per unit and per story in the summary.
+    let line = |id: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == id))
+            .unwrap_or_else(|| panic!("no {id} in {stdout}"))
+            .to_owned()
+    };
+    assert!(line("E1").ends_with("$0.06"), "{stdout}");
+    assert!(line("US-1").ends_with("$0.06"), "{stdout}");
+    assert!(!line("US-2").contains('$'), "{stdout}");
+    let runs = records(&p);
+    assert_eq!(
+        runs.iter().map(|r| r.role.as_str()).collect::<Vec<_>>(),
+        ["builder", "builder"],
+        "nothing started after the budget was reached"
+    );
+    assert_eq!(run_status(&p), "interrupted", "resumable once the budget is raised");
+}

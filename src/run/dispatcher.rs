@@ -65,6 +65,8 @@ pub(super) struct Dispatcher<'a> {
     /// Finished units wait here for their merge, one merge at a time.
     pub(super) merges: MergeQueue,
     costs: BTreeMap<UnitId, f64>,
+    /// Spend per story (builders and validators; planners and mergers count for the unit only).
+    story_costs: BTreeMap<StoryId, f64>,
     pub(super) interrupted: bool,
     budget_reached: bool,
     pub(super) fatal: Option<TeamsError>,
@@ -81,6 +83,8 @@ pub(super) struct Continuation {
     pub started: std::collections::BTreeSet<UnitId>,
     /// Spend recorded so far, per unit.
     pub costs: BTreeMap<UnitId, f64>,
+    /// Spend recorded so far, per story.
+    pub story_costs: BTreeMap<StoryId, f64>,
 }
 
 impl<'a> Dispatcher<'a> {
@@ -121,6 +125,7 @@ impl<'a> Dispatcher<'a> {
             continuing: continuation.started,
             slots,
             costs: continuation.costs,
+            story_costs: continuation.story_costs,
             interrupted: false,
             budget_reached: false,
             fatal: None,
@@ -303,11 +308,15 @@ impl<'a> Dispatcher<'a> {
             WorkerMsg::Event(kind) => {
                 if let EventKind::AgentFinished {
                     unit,
+                    story,
                     cost_usd: Some(cost),
                     ..
                 } = &kind
                 {
                     *self.costs.entry(unit.clone()).or_default() += cost;
+                    if let Some(story) = story {
+                        *self.story_costs.entry(story.clone()).or_default() += cost;
+                    }
                     self.check_budget();
                 }
                 self.emit(kind);
@@ -539,6 +548,7 @@ impl<'a> Dispatcher<'a> {
                         attempts: s.attempts,
                         commit: s.commit_sha.clone(),
                         reason: s.failure_reason.clone(),
+                        cost_usd: self.story_costs.get(&s.id).copied().unwrap_or(0.0),
                     })
                     .collect(),
                 cost_usd: self

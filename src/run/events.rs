@@ -194,6 +194,8 @@ pub struct StorySummary {
     pub attempts: u32,
     pub commit: Option<String>,
     pub reason: Option<String>,
+    /// Spend of the story's agents (builders and validators) over the whole run, resumes included.
+    pub cost_usd: f64,
 }
 
 fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
