@@ -116,7 +116,11 @@ fn six_independent_units_run_three_at_a_time() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let runs = records(&p);
     assert_eq!(runs.len(), 12, "a builder and a validator per unit");
-    assert_eq!(max_overlap(&runs), 3, "never more, and at some point exactly, three units");
+    assert_eq!(
+        max_overlap(&runs),
+        3,
+        "never more, and at some point exactly, three units"
+    );
     // The first three builders overlap each other; each later unit starts after one ended.
     let mut builders: Vec<&Invocation> = runs.iter().filter(|r| r.role == "builder").collect();
     builders.sort_by_key(|r| r.start_ms);
@@ -129,7 +133,10 @@ fn six_independent_units_run_three_at_a_time() {
         builders[..3].iter().all(|r| r.start_ms < first_end),
         "the first three builders run together"
     );
-    assert!(builders[3].start_ms >= first_end, "the fourth waits for a slot");
+    assert!(
+        builders[3].start_ms >= first_end,
+        "the fourth waits for a slot"
+    );
     for id in ids {
         assert_eq!(p.git(&["show", &format!("{INTEGRATION}:{id}.txt")]), id);
     }
@@ -158,12 +165,16 @@ fn a_diamond_starts_its_last_unit_after_both_middle_units_merged() {
     let order = event_order(&p);
     let d_started = position(&order, "unit_started", "D");
     for middle in ["B", "C"] {
-        assert!(position(&order, "unit_merged", middle) < d_started, "{order:?}");
+        assert!(
+            position(&order, "unit_merged", middle) < d_started,
+            "{order:?}"
+        );
         assert!(position(&order, "unit_merged", "A") < position(&order, "unit_started", middle));
     }
     // B and C ran side by side.
     let runs = records(&p);
-    let agents_of = |unit: &str| -> Vec<&Invocation> { runs.iter().filter(|r| r.unit == unit).collect() };
+    let agents_of =
+        |unit: &str| -> Vec<&Invocation> { runs.iter().filter(|r| r.unit == unit).collect() };
     let (b, c) = (agents_of("B"), agents_of("C"));
     assert!(b[0].start_ms < c[0].end_ms.unwrap() && c[0].start_ms < b[0].end_ms.unwrap());
     // D's agents start after every agent of B and C ended.
@@ -245,7 +256,11 @@ fn two_units_writing_the_same_file_are_merged_by_the_merger() {
     let mergers: Vec<&Invocation> = runs.iter().filter(|r| r.role == "merger").collect();
     assert_eq!(mergers.len(), 1, "one conflict, one merger");
     let merger = mergers[0];
-    assert!(merger.cwd.ends_with("@merge"), "a dedicated merge worktree: {}", merger.cwd);
+    assert!(
+        merger.cwd.ends_with("@merge"),
+        "a dedicated merge worktree: {}",
+        merger.cwd
+    );
     assert!(merger.prompt.contains("shared.txt"), "{}", merger.prompt);
     // Its merge joins both units and is on the integration branch; EPIC-3 started after it.
     for unit in ["EPIC-1", "EPIC-2"] {
@@ -267,7 +282,11 @@ fn two_units_writing_the_same_file_are_merged_by_the_merger() {
         .unwrap();
     let run = store.latest_run().unwrap().unwrap();
     let state = store.run_state(&run.id).unwrap().unwrap();
-    let rows: Vec<_> = state.attempts.iter().filter(|a| a.role == "merger").collect();
+    let rows: Vec<_> = state
+        .attempts
+        .iter()
+        .filter(|a| a.role == "merger")
+        .collect();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].state, "finished");
     assert_eq!(rows[0].unit_id, merger.unit);
@@ -288,7 +307,11 @@ fn refused_merge(toml: &str, merger: Vec<Step>, why: &str) {
         .find(|r| r.role == "merger")
         .expect("the merger ran")
         .unit;
-    let merged = if failed == "EPIC-1" { "EPIC-2" } else { "EPIC-1" };
+    let merged = if failed == "EPIC-1" {
+        "EPIC-2"
+    } else {
+        "EPIC-1"
+    };
     assert_eq!(epic_of(&prd, merged)["status"], "completed");
     let failed_epic = epic_of(&prd, &failed);
     assert_eq!(failed_epic["status"], "merge-failed");
@@ -297,7 +320,10 @@ fn refused_merge(toml: &str, merger: Vec<Step>, why: &str) {
     assert!(reason.contains(why), "{reason}");
     assert!(reason.contains("is kept"), "{reason}");
     let branch = format!("teams/proj/unit/{failed}");
-    assert!(!p.git(&["rev-parse", "--verify", &branch]).is_empty(), "branch kept");
+    assert!(
+        !p.git(&["rev-parse", "--verify", &branch]).is_empty(),
+        "branch kept"
+    );
     let on_integration = p
         .env
         .command("git")
@@ -305,15 +331,25 @@ fn refused_merge(toml: &str, merger: Vec<Step>, why: &str) {
         .status()
         .unwrap()
         .success();
-    assert!(!on_integration, "nothing of the refused merge reached {INTEGRATION}");
+    assert!(
+        !on_integration,
+        "nothing of the refused merge reached {INTEGRATION}"
+    );
     let blocked = epic_of(&prd, "EPIC-3");
     assert_eq!(blocked["status"], "blocked");
     assert_eq!(
         blocked["failureReason"],
         format!("blocked: dependency {failed} is merge-failed")
     );
-    assert!(records(&p).iter().all(|r| r.unit != "EPIC-3"), "EPIC-3 never ran");
-    assert!(text(&out.stdout).contains("merge-failed"), "{}", describe(&out));
+    assert!(
+        records(&p).iter().all(|r| r.unit != "EPIC-3"),
+        "EPIC-3 never ran"
+    );
+    assert!(
+        text(&out.stdout).contains("merge-failed"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -388,12 +424,24 @@ fn a_usage_limit_pauses_only_its_backend_for_every_unit() {
                 }),
             ],
         )
-        .rule(Match::role("builder").story("US-A"), build(10, "A.txt", "A"))
-        .rule(Match::role("builder").story("US-B1"), build(700, "B1.txt", "B1"))
-        .rule(Match::role("builder").story("US-B2"), build(10, "B2.txt", "B2"))
+        .rule(
+            Match::role("builder").story("US-A"),
+            build(10, "A.txt", "A"),
+        )
+        .rule(
+            Match::role("builder").story("US-B1"),
+            build(700, "B1.txt", "B1"),
+        )
+        .rule(
+            Match::role("builder").story("US-B2"),
+            build(10, "B2.txt", "B2"),
+        )
         .rule(Match::role("validator"), vec![verdict(true, "")]);
     let p = Project::with_prd(&prd, NO_PLANNER, &script);
-    let toml = with_other_backend(&p, "planner = \"never\"\n[roles.validator]\nbackend = \"other\"\n");
+    let toml = with_other_backend(
+        &p,
+        "planner = \"never\"\n[roles.validator]\nbackend = \"other\"\n",
+    );
     p.env.write("teams.toml", toml);
     p.git(&["commit", "-q", "-am", "a second backend"]);
     const PAUSE_MS: u64 = 2500;
@@ -492,5 +540,9 @@ fn a_budget_reached_mid_run_stops_new_attempts_with_exit_21() {
         ["builder", "builder"],
         "nothing started after the budget was reached"
     );
-    assert_eq!(run_status(&p), "interrupted", "resumable once the budget is raised");
+    assert_eq!(
+        run_status(&p),
+        "interrupted",
+        "resumable once the budget is raised"
+    );
 }

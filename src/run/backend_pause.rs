@@ -130,9 +130,6 @@ mod tests {
         assert!(wait > 590 * S && wait <= 600 * S, "{wait:?}");
         // A reset time in the past falls back to the backoff.
         let pauses = BackendPauses::new(60 * S);
-        assert_eq!(
-            pauses.pause("claude", Some(SystemTime::UNIX_EPOCH)),
-            60 * S
-        );
+        assert_eq!(pauses.pause("claude", Some(SystemTime::UNIX_EPOCH)), 60 * S);
     }
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::error::{Result, TeamsError};
-use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
 use crate::plan::ready::{self, Action, Dependency, Progress};
+use crate::prd::{EpicId, EpicStatus, PrdDocument, StoryId};
 use crate::store::Store;
 
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};

@@ -132,10 +132,9 @@ impl MergeJob {
         let git = &self.shared.git;
         let unit = &self.request.unit;
         let git_failed = |err: crate::git::GitError| Stop::Fatal(super::setup::git_error(err));
-        let tip = integration
-            .head()
-            .map_err(git_failed)?
-            .ok_or_else(|| Stop::Fatal(TeamsError::internal("the integration branch has no commit")))?;
+        let tip = integration.head().map_err(git_failed)?.ok_or_else(|| {
+            Stop::Fatal(TeamsError::internal("the integration branch has no commit"))
+        })?;
         let path = git
             .layout
             .run_worktrees(&git.run_id)
@@ -157,7 +156,10 @@ impl MergeJob {
             git.worktrees().remove(&path, true)
         };
         if let Err(err) = removed {
-            tracing::warn!("failed to remove the merge worktree {}: {err}", path.display());
+            tracing::warn!(
+                "failed to remove the merge worktree {}: {err}",
+                path.display()
+            );
         }
         let sha = match outcome? {
             Ok(sha) => sha,
@@ -231,7 +233,8 @@ impl MergeJob {
             reask: false,
             start: Some(tip),
         };
-        let reply = worker.call_agent(&info, prompt, checkout.path().to_path_buf(), SimWork::Merge)?;
+        let reply =
+            worker.call_agent(&info, prompt, checkout.path().to_path_buf(), SimWork::Merge)?;
         if let Some(failure) = &reply.failure {
             return Ok(Err(format!(
                 "the merger failed: {}",
@@ -271,7 +274,9 @@ fn accept(
 ) -> Result<Result<Sha, String>, crate::git::GitError> {
     let git = checkout.git();
     if git.succeeds(["rev-parse", "-q", "--verify", "MERGE_HEAD"])? {
-        return Ok(Err("the merge was not concluded (no merge commit)".to_owned()));
+        return Ok(Err(
+            "the merge was not concluded (no merge commit)".to_owned()
+        ));
     }
     let unmerged = git.run(["diff", "--name-only", "--diff-filter=U"])?;
     let unmerged: Vec<&str> = unmerged.lines().filter(|l| !l.is_empty()).collect();
@@ -286,7 +291,12 @@ fn accept(
     };
     let repo_git = git;
     let joins = |ancestor: &Sha| -> Result<bool, crate::git::GitError> {
-        repo_git.succeeds(["merge-base", "--is-ancestor", ancestor.as_str(), head.as_str()])
+        repo_git.succeeds([
+            "merge-base",
+            "--is-ancestor",
+            ancestor.as_str(),
+            head.as_str(),
+        ])
     };
     let holds_unit = match unit_tip {
         Some(unit_tip) => joins(unit_tip)?,

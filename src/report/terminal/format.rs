@@ -286,7 +286,9 @@ const BAR_WIDTH: usize = 20;
 /// `[#######.............]`: the share of stories done, in plain characters so it reads the same
 /// in every terminal and font.
 pub fn bar(done: usize, total: usize) -> String {
-    let filled = (done.min(total) * BAR_WIDTH).checked_div(total).unwrap_or(0);
+    let filled = (done.min(total) * BAR_WIDTH)
+        .checked_div(total)
+        .unwrap_or(0);
     format!("[{}{}]", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled))
 }
 

@@ -408,10 +408,18 @@ fn summary_shows_spend_per_story_unit_and_run() {
     s.units[0].stories[1].cost_usd = 0.85;
     let text = summary(&s, &plain());
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[3].starts_with("  ✓ US-001") && lines[3].ends_with("$0.35"), "{text}");
+    assert!(
+        lines[3].starts_with("  ✓ US-001") && lines[3].ends_with("$0.35"),
+        "{text}"
+    );
     assert!(lines[4].ends_with("$0.85"), "{text}");
     // A story without reported spend shows none.
-    assert!(lines.iter().any(|l| l.contains("US-003") && !l.contains('$')), "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("US-003") && !l.contains('$')),
+        "{text}"
+    );
     assert!(text.contains("spent $"), "{text}");
 }
 
@@ -420,5 +428,9 @@ fn the_overall_bar_fills_with_the_stories_done() {
     assert_eq!(bar(0, 0), format!("[{}]", ".".repeat(20)));
     assert_eq!(bar(1, 4), format!("[{}{}]", "#".repeat(5), ".".repeat(15)));
     assert_eq!(bar(4, 4), format!("[{}]", "#".repeat(20)));
-    assert_eq!(bar(9, 4), format!("[{}]", "#".repeat(20)), "never past full");
+    assert_eq!(
+        bar(9, 4),
+        format!("[{}]", "#".repeat(20)),
+        "never past full"
+    );
 }
