@@ -103,6 +103,9 @@ pub enum EventKind {
         /// Why it failed (on a fail).
         reason: Option<String>,
     },
+    /// The unit's stories are done and it waits in the merge queue; `ahead` merges come first
+    /// (the one in flight included).
+    MergeQueued { unit: UnitId, ahead: usize },
     /// The unit's branch was merged into the integration branch.
     UnitMerged { unit: UnitId, merge_commit: String },
     /// A unit ended; `status` is what `prd.json` now says.

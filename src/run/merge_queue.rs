@@ -38,8 +38,11 @@ impl MergeQueue {
         self.waiting.is_empty() && self.in_flight.is_none()
     }
 
-    fn push(&mut self, request: MergeRequest) {
+    /// Queues a merge; returns how many merges come before it.
+    fn push(&mut self, request: MergeRequest) -> usize {
+        let ahead = self.waiting.len() + usize::from(self.in_flight.is_some());
         self.waiting.push_back(request);
+        ahead
     }
 
     /// The next merge to start, unless one is in flight.
@@ -103,7 +106,7 @@ impl Dispatcher<'_> {
         let Some(unit) = self.units.iter().find(|u| &u.id == id).cloned() else {
             return;
         };
-        self.merges.push(MergeRequest {
+        let ahead = self.merges.push(MergeRequest {
             unit,
             branch,
             status,
@@ -111,6 +114,10 @@ impl Dispatcher<'_> {
             recorded: tally.recorded,
         });
         self.slots.insert(id.clone(), Slot::Merging);
+        self.emit(EventKind::MergeQueued {
+            unit: id.clone(),
+            ahead,
+        });
     }
 
     /// Hands the next queued merge to a merge job when none is in flight. When the run is

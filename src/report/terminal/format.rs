@@ -197,6 +197,10 @@ pub fn event_line(event: &RunEvent, max_attempts: Option<u32>, styles: &Styles) 
                 )
             }
         }
+        EventKind::MergeQueued { unit, ahead } => match ahead {
+            0 => format!("{id}{unit}{id:#} merging"),
+            n => format!("{id}{unit}{id:#} waits to merge ({n} ahead)"),
+        },
         EventKind::UnitMerged { unit, merge_commit } => {
             format!("{id}{unit}{id:#} merged ({})", short_sha(merge_commit))
         }

@@ -434,3 +434,40 @@ fn the_overall_bar_fills_with_the_stories_done() {
         "never past full"
     );
 }
+
+#[test]
+fn a_unit_waiting_for_its_merge_says_so_in_its_row_and_line() {
+    let mut state = LiveState::default();
+    for event in sample_run().into_iter().take(5) {
+        state.apply(&event);
+    }
+    let queued = at(
+        90,
+        EventKind::MergeQueued {
+            unit: UnitId::new("EPIC-1"),
+            ahead: 2,
+        },
+    );
+    state.apply(&queued);
+    let lines = progress_lines(&state, Duration::from_secs(95), &plain());
+    assert!(
+        lines[0].starts_with("EPIC-1") && lines[0].ends_with("waiting to merge (2 ahead)"),
+        "{lines:?}"
+    );
+    assert!(!lines[0].contains("1m"), "no agent is running: {lines:?}");
+    assert_eq!(
+        event_line(&queued, Some(2), &plain()).unwrap(),
+        "EPIC-1 waits to merge (2 ahead)"
+    );
+    let merging = at(
+        91,
+        EventKind::MergeQueued {
+            unit: UnitId::new("EPIC-1"),
+            ahead: 0,
+        },
+    );
+    assert_eq!(
+        event_line(&merging, Some(2), &plain()).unwrap(),
+        "EPIC-1 merging"
+    );
+}
