@@ -34,10 +34,12 @@ macro_rules! kill_point_tests {
     ($($name:ident => $point:expr,)*) => {
         $(#[test] fn $name() { crash_and_resume($point); })*
 
-        /// Every kill point the binary defines is exercised above.
+        /// Every kill point the binary defines is exercised above (or, for the merger's, by the
+        /// conflict cases below).
         #[test]
         fn every_kill_point_is_covered() {
-            let covered: Vec<&str> = vec![$($point),*];
+            let mut covered: Vec<&str> = vec![$($point),*];
+            covered.extend(CONFLICT_KILL_POINTS);
             for point in KILL_POINTS {
                 assert!(
                     covered.iter().any(|c| c.split('@').next() == Some(*point)),
@@ -206,4 +208,39 @@ fn parallel_killed_after_a_story_is_recorded() {
 #[test]
 fn parallel_killed_after_the_first_merge() {
     parallel_crash_and_resume("merge-done");
+}
+
+/// Kill points only a conflicted merge reaches, with the cases below.
+const CONFLICT_KILL_POINTS: &[&str] = &["merger-finished"];
+
+/// A `--parallel 2` run whose second merge conflicts, killed at `point` and resumed: the merger
+/// runs again on a fresh merge worktree and the result equals the uninterrupted run's.
+fn conflict_crash_and_resume(point: &str) {
+    let p = crashed_with(
+        &parallel_prd(),
+        &conflict_script(),
+        &["run", "--parallel", "2"],
+        point,
+    );
+    if point.starts_with("agent-spawned") {
+        let last = p.calls().last().cloned().unwrap_or_default();
+        assert_eq!(last.0, "merger", "{point} is not the merger's spawn");
+    }
+    resume_and_compare(&p, point, conflict_baseline());
+    assert_eq!(
+        p.git(&["show", &format!("{INTEGRATION}:shared.txt")]),
+        "one\nthree"
+    );
+}
+
+#[test]
+fn killed_after_the_merger_finished() {
+    conflict_crash_and_resume("merger-finished");
+}
+
+/// Two planners, six calls for EPIC-1 (US-2 fails once) and two for EPIC-2 come before the
+/// merger, which is the eleventh agent.
+#[test]
+fn killed_while_the_merger_runs() {
+    conflict_crash_and_resume("agent-spawned@11");
 }

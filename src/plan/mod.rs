@@ -5,6 +5,7 @@
 //! once); waves are how the order is shown. Everything here is pure and O(V + E).
 
 pub mod dag;
+pub mod ready;
 mod waves;
 
 pub use dag::Cycle;

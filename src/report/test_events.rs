@@ -180,6 +180,7 @@ pub(crate) fn passed(id: &str, title: &str, attempts: u32, sha: &str) -> StorySu
         attempts,
         commit: Some(sha.into()),
         reason: None,
+        cost_usd: 0.0,
     }
 }
 
@@ -191,6 +192,7 @@ pub(crate) fn failed(id: &str, title: &str, attempts: u32, reason: &str) -> Stor
         attempts,
         commit: None,
         reason: Some(reason.into()),
+        cost_usd: 0.0,
     }
 }
 
@@ -202,6 +204,7 @@ pub(crate) fn not_run(id: &str, title: &str) -> StorySummary {
         attempts: 0,
         commit: None,
         reason: None,
+        cost_usd: 0.0,
     }
 }
 

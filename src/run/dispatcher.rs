@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::error::{Result, TeamsError};
+use crate::plan::ready::{self, Action, Dependency, Progress};
 use crate::prd::{EpicId, EpicStatus, StoryId};
 use crate::store::Store;
 
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 use super::failpoint;
-use super::merge::{LandOutcome, MergeOutcome, integration_checkout, land, merge_branch};
+use super::merge::{LandOutcome, land};
+use super::merge_queue::MergeQueue;
 use super::messages::{WorkerEnd, WorkerMsg};
 use super::records::RunRecords;
 use super::resume::StoryResume;
@@ -33,9 +35,11 @@ const TICK: Duration = Duration::from_millis(200);
 
 /// Where a unit is in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Slot {
+pub(super) enum Slot {
     Waiting,
     Running,
+    /// Its worker is done; waiting in the merge queue or being merged.
+    Merging,
     /// Finished with this status (completed units are merged).
     Done(EpicStatus),
     /// Stopped by an interruption; neither done nor blocking.
@@ -57,9 +61,15 @@ pub(super) struct Dispatcher<'a> {
     resume: BTreeMap<UnitId, BTreeMap<StoryId, StoryResume>>,
     /// Units that were running when the run stopped: their branches are taken as they are.
     continuing: std::collections::BTreeSet<UnitId>,
-    slots: BTreeMap<UnitId, Slot>,
+    pub(super) slots: BTreeMap<UnitId, Slot>,
+    /// Each unit's dependencies, for the scheduling policy (`plan::ready`).
+    deps: Vec<Vec<Dependency>>,
+    /// Finished units wait here for their merge, one merge at a time.
+    pub(super) merges: MergeQueue,
     costs: BTreeMap<UnitId, f64>,
-    interrupted: bool,
+    /// Spend per story (builders and validators; planners and mergers count for the unit only).
+    story_costs: BTreeMap<StoryId, f64>,
+    pub(super) interrupted: bool,
     budget_reached: bool,
     pub(super) fatal: Option<TeamsError>,
     landed: bool,
@@ -78,6 +88,8 @@ pub(super) struct Continuation {
     pub started: std::collections::BTreeSet<UnitId>,
     /// Spend recorded so far, per unit.
     pub costs: BTreeMap<UnitId, f64>,
+    /// Spend recorded so far, per story.
+    pub story_costs: BTreeMap<StoryId, f64>,
 }
 
 impl<'a> Dispatcher<'a> {
@@ -103,10 +115,13 @@ impl<'a> Dispatcher<'a> {
                 (u.id.clone(), slot)
             })
             .collect();
+        let deps = dependencies(&units, &doc);
         Dispatcher {
             shared,
             doc,
             units,
+            deps,
+            merges: MergeQueue::default(),
             sink,
             started: Instant::now(),
             simulated,
@@ -115,6 +130,7 @@ impl<'a> Dispatcher<'a> {
             continuing: continuation.started,
             slots,
             costs: continuation.costs,
+            story_costs: continuation.story_costs,
             interrupted: false,
             budget_reached: false,
             fatal: None,
@@ -153,7 +169,8 @@ impl<'a> Dispatcher<'a> {
         let mut ctrl_c_count = 0u32;
         loop {
             self.start_ready(&tx);
-            if self.running() == 0 {
+            self.start_merge(&tx);
+            if self.running() == 0 && self.merges.is_idle() {
                 break;
             }
             tokio::select! {
@@ -183,45 +200,66 @@ impl<'a> Dispatcher<'a> {
     }
 
     /// Starts every unit that is ready, up to the parallel limit, and blocks the ones whose
-    /// dependencies did not complete. Repeats until nothing changes, so blocking cascades.
+    /// dependencies did not complete (the policy is `plan::ready`, shared with the benchmark).
     fn start_ready(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
         // Sprint hooks: a `sprint stop`/`restart` from another terminal, and what the records
         // reported (a todo's commit-form warning, a closed sprint).
         self.doc.poll_requests();
         self.flush_record_notices();
-        loop {
-            let mut changed = false;
-            for i in 0..self.units.len() {
-                if self.slots[&self.units[i].id] != Slot::Waiting {
-                    continue;
+        let free = if self.may_start() {
+            self.shared.settings.parallel as usize - self.running()
+        } else {
+            0
+        };
+        let progress: Vec<Progress> = self
+            .units
+            .iter()
+            .map(|u| match &self.slots[&u.id] {
+                // Held back (a todo of a stopped sprint, or one whose lower-ranked todos have
+                // not ended): it neither starts nor is blocked yet, and its dependents wait.
+                Slot::Waiting if self.held_back(u) => Progress::Stopped,
+                Slot::Waiting => Progress::Waiting,
+                Slot::Running => Progress::Running,
+                Slot::Merging => Progress::Merging,
+                Slot::Done(EpicStatus::Completed) => Progress::Completed,
+                Slot::Done(_) => Progress::NotCompleted,
+                Slot::Stopped => Progress::Stopped,
+            })
+            .collect();
+        for action in ready::next_actions(&self.deps, &progress, free) {
+            match action {
+                Action::Block { unit, dependency } => {
+                    let id = self.units[unit].id.clone();
+                    let dep = &self.units[unit].depends_on[dependency];
+                    let status = match self.slots.get(dep) {
+                        Some(Slot::Done(status)) => *status,
+                        // Not part of this run (`--epic`): its recorded status.
+                        _ => self
+                            .doc
+                            .prd()
+                            .epic(dep.as_str())
+                            .map_or(EpicStatus::Pending, |e| e.status),
+                    };
+                    let reason = format!("blocked: dependency {dep} is {}", status.as_str());
+                    self.set_status(&id, EpicStatus::Blocked, Some(reason.clone()));
+                    self.slots
+                        .insert(id.clone(), Slot::Done(EpicStatus::Blocked));
+                    self.emit(EventKind::UnitFinished {
+                        unit: id,
+                        status: EpicStatus::Blocked,
+                        reason: Some(reason),
+                    });
                 }
-                match self.readiness(&self.units[i]) {
-                    Readiness::Blocked(reason) => {
-                        let id = self.units[i].id.clone();
-                        self.set_status(&id, EpicStatus::Blocked, Some(reason.clone()));
-                        self.slots
-                            .insert(id.clone(), Slot::Done(EpicStatus::Blocked));
-                        self.emit(EventKind::UnitFinished {
-                            unit: id,
-                            status: EpicStatus::Blocked,
-                            reason: Some(reason),
-                        });
-                        changed = true;
+                // A start that failed stops the run: no further unit starts.
+                Action::Start(unit) if self.may_start() => {
+                    if let Err(err) = self.start(unit, tx) {
+                        // Units already running are stopped, not abandoned: the loop waits
+                        // for their workers before reporting the error.
+                        self.fatal = Some(err);
+                        self.shared.cancel.interrupt();
                     }
-                    Readiness::Ready if self.may_start() => {
-                        if let Err(err) = self.start(i, tx) {
-                            // Units already running are stopped, not abandoned: the loop waits
-                            // for their workers before reporting the error.
-                            self.fatal = Some(err);
-                            self.shared.cancel.interrupt();
-                        }
-                        changed = true;
-                    }
-                    Readiness::Ready | Readiness::Waiting => {}
                 }
-            }
-            if !changed {
-                return;
+                Action::Start(_) => {}
             }
         }
     }
@@ -237,48 +275,15 @@ impl<'a> Dispatcher<'a> {
             && self.running() < self.shared.settings.parallel as usize
     }
 
-    fn readiness(&self, unit: &Unit) -> Readiness {
-        // A todo of a stopped sprint, or one whose lower-ranked todos have not ended, waits.
-        if self.doc.held_back(&unit.id)
-            || unit
-                .after
-                .iter()
-                .any(|u| matches!(self.slots.get(u), Some(Slot::Waiting | Slot::Running)))
-        {
-            return Readiness::Waiting;
-        }
-        let mut waiting = false;
-        for dep in &unit.depends_on {
-            match self.slots.get(dep) {
-                Some(Slot::Done(EpicStatus::Completed)) => {}
-                Some(Slot::Done(status)) => {
-                    return Readiness::Blocked(format!(
-                        "blocked: dependency {dep} is {}",
-                        status.as_str()
-                    ));
-                }
-                Some(_) => waiting = true,
-                None => {
-                    // Not part of this run (`--epic`): its recorded status decides.
-                    let status = self
-                        .doc
-                        .prd()
-                        .epic(dep.as_str())
-                        .map_or(EpicStatus::Pending, |e| e.status);
-                    if status != EpicStatus::Completed {
-                        return Readiness::Blocked(format!(
-                            "blocked: dependency {dep} is {}",
-                            status.as_str()
-                        ));
-                    }
-                }
-            }
-        }
-        if waiting {
-            Readiness::Waiting
-        } else {
-            Readiness::Ready
-        }
+    /// A todo waits while its sprint is stopped or a lower-ranked todo has not ended.
+    fn held_back(&self, unit: &Unit) -> bool {
+        self.doc.held_back(&unit.id)
+            || unit.after.iter().any(|u| {
+                matches!(
+                    self.slots.get(u),
+                    Some(Slot::Waiting | Slot::Running | Slot::Merging)
+                )
+            })
     }
 
     fn start(&mut self, index: usize, tx: &mpsc::UnboundedSender<WorkerMsg>) -> Result<()> {
@@ -331,11 +336,15 @@ impl<'a> Dispatcher<'a> {
             WorkerMsg::Event(kind) => {
                 if let EventKind::AgentFinished {
                     unit,
+                    story,
                     cost_usd: Some(cost),
                     ..
                 } = &kind
                 {
                     *self.costs.entry(unit.clone()).or_default() += cost;
+                    if let Some(story) = story {
+                        *self.story_costs.entry(story.clone()).or_default() += cost;
+                    }
                     self.check_budget();
                 }
                 self.emit(kind);
@@ -382,9 +391,10 @@ impl<'a> Dispatcher<'a> {
             | WorkerMsg::AgentSpawned { .. }
             | WorkerMsg::AgentEnded { .. }
             | WorkerMsg::CommitSeen { .. }) => self.record_transition(msg),
+            WorkerMsg::MergeFinished { unit, result } => self.merge_finished(&unit, result),
             WorkerMsg::Finished { unit, end } => {
                 match end {
-                    WorkerEnd::Done => self.finish_unit(&unit),
+                    WorkerEnd::Done => self.unit_done(&unit),
                     WorkerEnd::Interrupted => {
                         self.remove_unit_worktree(&unit);
                         self.set_status(&unit, EpicStatus::Pending, None);
@@ -434,128 +444,8 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// A unit's worker is done: decide its status from its stories, check its recorded commits
-    /// are on its branch, merge it, and say so.
-    fn finish_unit(&mut self, id: &UnitId) {
-        let (passed, total, failed_ids, recorded) = self.story_tally(id);
-        let branch = self.shared.git.unit_branch(id);
-        let (mut status, mut reason) = if passed == 0 {
-            (
-                EpicStatus::Failed,
-                Some(format!(
-                    "no story passed ({} failed)",
-                    failed_ids.join(", ")
-                )),
-            )
-        } else if passed == total {
-            (EpicStatus::Completed, None)
-        } else {
-            (
-                EpicStatus::Partial,
-                Some(format!(
-                    "partial: {} of {total} stories failed ({})",
-                    failed_ids.len(),
-                    failed_ids.join(", ")
-                )),
-            )
-        };
-        if passed > 0 {
-            match self.merge_unit(id, &branch, &recorded) {
-                Ok(()) => {}
-                Err(why) => {
-                    status = EpicStatus::MergeFailed;
-                    reason = Some(why);
-                }
-            }
-        }
-        self.remove_unit_worktree(id);
-        self.set_status(id, status, reason.clone());
-        failpoint::hit("unit-finished");
-        self.slots.insert(id.clone(), Slot::Done(status));
-        self.emit(EventKind::UnitFinished {
-            unit: id.clone(),
-            status,
-            reason,
-        });
-    }
-
-    /// Passed and total stories of a unit, the failed ones' IDs, and the recorded commits.
-    fn story_tally(&self, id: &UnitId) -> (usize, usize, Vec<String>, Vec<(StoryId, String)>) {
-        let Some(epic) = self.doc.prd().epic(id.as_str()) else {
-            return (0, 0, Vec::new(), Vec::new());
-        };
-        let passed = epic.stories.iter().filter(|s| s.passes).count();
-        let failed = epic
-            .stories
-            .iter()
-            .filter(|s| !s.passes)
-            .map(|s| s.id.to_string())
-            .collect();
-        let recorded = epic
-            .stories
-            .iter()
-            .filter(|s| s.passes)
-            .filter_map(|s| s.commit_sha.clone().map(|c| (s.id.clone(), c)))
-            .collect();
-        (passed, epic.stories.len(), failed, recorded)
-    }
-
-    /// Merges a unit after checking that every recorded commit is on its branch, and checks
-    /// again on the integration branch afterwards (a tool in this space once reported stories
-    /// passed whose code never reached its result branch).
-    fn merge_unit(
-        &mut self,
-        id: &UnitId,
-        branch: &str,
-        recorded: &[(StoryId, String)],
-    ) -> std::result::Result<(), String> {
-        let shared = self.shared.clone();
-        let git = &shared.git;
-        let repo = &git.repo;
-        commits_on(repo, &format!("refs/heads/{branch}"), recorded)
-            .map_err(|why| format!("{why}; nothing was merged"))?;
-        let title = self
-            .units
-            .iter()
-            .find(|u| &u.id == id)
-            .map_or(String::new(), |u| u.title.clone());
-        let integration = {
-            let _lock = self.shared.worktree_lock.lock();
-            integration_checkout(git)?
-        };
-        let message = format!("teams: merge {id} {title}");
-        let outcome = merge_branch(repo, &integration, branch, message.trim_end())
-            .map_err(|e| format!("the merge failed: {e}"))?;
-        let integration_tip = format!("refs/heads/{}", git.integration_branch);
-        match outcome {
-            MergeOutcome::Merged(sha) => {
-                failpoint::hit("merge-done");
-                let stored = self
-                    .store
-                    .unit_merged(&git.run_id, id.as_str(), sha.as_str());
-                self.durable(stored);
-                commits_on(repo, &integration_tip, recorded)?;
-                self.emit(EventKind::UnitMerged {
-                    unit: id.clone(),
-                    merge_commit: sha.to_string(),
-                });
-                Ok(())
-            }
-            MergeOutcome::UpToDate => commits_on(repo, &integration_tip, recorded),
-            MergeOutcome::Conflict(files) => Err(format!(
-                "merge-failed: merging into `{}` conflicts in {}; the branch `{branch}` is kept",
-                git.integration_branch,
-                files.join(", ")
-            )),
-            MergeOutcome::Failed(why) => Err(format!(
-                "merge-failed: could not merge into `{}`: {why}; the branch `{branch}` is kept",
-                git.integration_branch
-            )),
-        }
-    }
-
     /// A finished unit's worktree goes (its branch stays); one with uncommitted work is kept.
-    fn remove_unit_worktree(&mut self, id: &UnitId) {
+    pub(super) fn remove_unit_worktree(&mut self, id: &UnitId) {
         let git = &self.shared.git;
         let path = git.layout.unit_worktree(&git.run_id, id);
         let result = {
@@ -576,7 +466,7 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    fn set_status(&mut self, id: &UnitId, status: EpicStatus, reason: Option<String>) {
+    pub(super) fn set_status(&mut self, id: &UnitId, status: EpicStatus, reason: Option<String>) {
         let recorded = self.store.set_unit_status(
             &self.shared.git.run_id,
             id.as_str(),
@@ -696,6 +586,7 @@ impl<'a> Dispatcher<'a> {
                         attempts: s.attempts,
                         commit: s.commit_sha.clone(),
                         reason: s.failure_reason.clone(),
+                        cost_usd: self.story_costs.get(&s.id).copied().unwrap_or(0.0),
                     })
                     .collect(),
                 cost_usd: self
@@ -719,31 +610,24 @@ impl<'a> Dispatcher<'a> {
     }
 }
 
-/// Checks every recorded commit is on `tip` (a tool in this space once reported stories passed
-/// whose code never reached its result branch).
-fn commits_on(
-    repo: &crate::git::Repo,
-    tip: &str,
-    recorded: &[(StoryId, String)],
-) -> std::result::Result<(), String> {
-    let Some(tip_sha) = repo.resolve(tip).map_err(|e| e.to_string())? else {
-        return Err(format!("`{tip}` does not exist"));
-    };
-    for (story, commit) in recorded {
-        let sha = crate::git::Sha::new(commit.as_str());
-        if !repo.is_ancestor(&sha, &tip_sha).unwrap_or(false) {
-            return Err(format!(
-                "the recorded commit {} of {story} is not on `{}`",
-                sha.short(),
-                tip.trim_start_matches("refs/heads/")
-            ));
-        }
-    }
-    Ok(())
-}
-
-enum Readiness {
-    Ready,
-    Waiting,
-    Blocked(String),
+/// Each unit's dependencies for the scheduling policy: units of this run by index, others by
+/// their recorded status.
+fn dependencies(units: &[Unit], doc: &RunRecords) -> Vec<Vec<Dependency>> {
+    units
+        .iter()
+        .map(|unit| {
+            unit.depends_on
+                .iter()
+                .map(|dep| match units.iter().position(|u| &u.id == dep) {
+                    Some(index) => Dependency::Unit(index),
+                    None => Dependency::Outside {
+                        completed: doc
+                            .prd()
+                            .epic(dep.as_str())
+                            .is_some_and(|e| e.status == EpicStatus::Completed),
+                    },
+                })
+                .collect()
+        })
+        .collect()
 }

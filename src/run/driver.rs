@@ -133,6 +133,8 @@ pub enum SimWork<'a> {
     Validate {
         story: &'a Story,
     },
+    /// The merger: the `sim` agent resolves no conflicts, so a conflicted merge fails.
+    Merge,
 }
 
 /// One agent call.
@@ -250,6 +252,7 @@ fn run_sim(call: &AgentCall<'_>) -> Result<String, String> {
             checkout,
         } => crate::sim::build(checkout, story, attempt).map_err(|e| e.to_string()),
         SimWork::Validate { story } => Ok(crate::sim::validate(worktree, story)),
+        SimWork::Merge => Err("the sim agent does not resolve merge conflicts".to_owned()),
     }
 }
 

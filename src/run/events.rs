@@ -103,6 +103,9 @@ pub enum EventKind {
         /// Why it failed (on a fail).
         reason: Option<String>,
     },
+    /// The unit's stories are done and it waits in the merge queue; `ahead` merges come first
+    /// (the one in flight included).
+    MergeQueued { unit: UnitId, ahead: usize },
     /// The unit's branch was merged into the integration branch.
     UnitMerged { unit: UnitId, merge_commit: String },
     /// A unit ended; `status` is what `prd.json` now says.
@@ -197,6 +200,8 @@ pub struct StorySummary {
     pub attempts: u32,
     pub commit: Option<String>,
     pub reason: Option<String>,
+    /// Spend of the story's agents (builders and validators) over the whole run, resumes included.
+    pub cost_usd: f64,
 }
 
 fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -197,6 +197,7 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         .collect();
     let stories = todo.iter().map(|u| u.pending_stories().count()).sum();
     let prd = doc.prd_document().prd();
+    let pauses = super::backend_pause::BackendPauses::new(settings.backoff);
     let shared = Arc::new(RunShared {
         project: prd.project.clone(),
         project_description: prd.description.clone().unwrap_or_default(),
@@ -206,6 +207,7 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
         agents,
         cancel: CancelHandle::new(),
         budget_stop: AtomicBool::new(false),
+        pauses,
         worktree_lock: Mutex::new(()),
     });
     let started = EventKind::RunStarted {

@@ -24,6 +24,7 @@ pub const KILL_POINTS: &[&str] = &[
     "validator-finished",
     "story-recorded",
     "prd-written",
+    "merger-finished",
     "merge-done",
     "unit-finished",
 ];

@@ -141,6 +141,7 @@ impl Dispatcher<'_> {
                 match role {
                     crate::agent::Role::Builder => failpoint::hit("builder-finished"),
                     crate::agent::Role::Validator => failpoint::hit("validator-finished"),
+                    crate::agent::Role::Merger => failpoint::hit("merger-finished"),
                     _ => {}
                 }
                 let _ = ack.send(());

@@ -61,6 +61,11 @@ pub enum WorkerMsg {
     },
     /// The worker is done with its unit.
     Finished { unit: UnitId, end: WorkerEnd },
+    /// The merge job is done with a unit's merge (`merger.rs`).
+    MergeFinished {
+        unit: UnitId,
+        result: super::merger::MergeResult,
+    },
 }
 
 /// An agent call as the store records it.

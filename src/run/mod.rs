@@ -6,6 +6,7 @@
 //! state; `worker` runs one unit on its own thread and `story` holds the pushback rule. The loop
 //! never prints: it emits [`RunEvent`]s to an [`EventSink`].
 
+mod backend_pause;
 mod dispatcher;
 mod driver;
 pub mod events;
@@ -15,6 +16,8 @@ mod journal;
 pub mod layout;
 pub mod lock;
 mod merge;
+mod merge_queue;
+mod merger;
 mod messages;
 pub mod planning;
 pub mod progress_md;

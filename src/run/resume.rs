@@ -100,6 +100,14 @@ pub(super) fn reconcile(
             continuation.stories.insert(id, stories);
         }
     }
+    for attempt in &state.attempts {
+        if let (Some(story), Some(cost)) = (&attempt.story_id, attempt.cost_usd) {
+            *continuation
+                .story_costs
+                .entry(StoryId::new(story.as_str()))
+                .or_default() += cost;
+        }
+    }
     // Whatever is still marked running was cut short: it does not count.
     for attempt in &state.attempts {
         let adopted = continuation

@@ -44,6 +44,8 @@ pub struct RunShared {
     /// Set when the budget is reached: no new attempt starts, running agents finish.
     pub budget_stop: AtomicBool,
     pub worktree_lock: Mutex<()>,
+    /// Backends paused by a usage limit, shared by every unit (`backend_pause.rs`).
+    pub pauses: super::backend_pause::BackendPauses,
 }
 
 /// Why a worker stopped before finishing its unit.
@@ -252,9 +254,9 @@ impl UnitWorker {
             sim_delay: self.shared.settings.sim_delay,
         };
         let story_id = info.story.map(|s| s.id.clone());
-        let mut backoff = self.shared.settings.backoff;
         loop {
             self.check_cancel()?;
+            self.wait_for_backend(&agent.backend)?;
             let start_sha = info.start.map(|sha| sha.to_string());
             let attempt_id = self.ask(|ack| WorkerMsg::AttemptStarted {
                 attempt: AttemptInfo {
@@ -335,18 +337,18 @@ impl UnitWorker {
                     ));
                 }
                 Some(FailureClass::UsageLimit { resets_at, .. }) => {
-                    let wait = resets_at
-                        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
-                        .unwrap_or(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(3600));
+                    // The whole backend pauses, for every unit; this call starts again after it.
+                    let wait = self.shared.pauses.pause(&agent.backend, *resets_at);
                     self.warn(format!(
-                        "{} hit a usage or rate limit; waiting {} s before trying again (the attempt is not counted)",
+                        "{} hit a usage or rate limit; it is paused for {} s, for every unit (the attempt is not counted)",
                         agent.backend,
                         wait.as_secs()
                     ));
-                    self.sleep_unless_cancelled(wait)?;
                 }
-                _ => return Ok(reply),
+                _ => {
+                    self.shared.pauses.succeeded(&agent.backend);
+                    return Ok(reply);
+                }
             }
         }
     }
@@ -440,6 +442,23 @@ impl UnitWorker {
         } else {
             Err(Stop::Interrupted)
         }
+    }
+
+    /// Waits while `backend` is paused by a usage limit (`backend_pause.rs`).
+    fn wait_for_backend(&self, backend: &str) -> Result<(), Stop> {
+        let mut said = false;
+        while let Some(wait) = self.shared.pauses.remaining(backend) {
+            if !said {
+                self.warn(format!(
+                    "{}: waiting {} s for the {backend} backend's usage limit to reset",
+                    self.unit.id,
+                    wait.as_secs().max(1)
+                ));
+                said = true;
+            }
+            self.sleep_unless_cancelled(wait)?;
+        }
+        Ok(())
     }
 
     fn sleep_unless_cancelled(&self, wait: Duration) -> Result<(), Stop> {

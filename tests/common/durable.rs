@@ -341,7 +341,12 @@ pub fn crashed_at(point: &str) -> Project {
 
 /// A project with `prd` whose `teams <args>` was killed (SIGKILL) at the kill point `point`.
 pub fn crashed_run(prd: &Value, args: &[&str], point: &str) -> Project {
-    let p = Project::with_prd(prd, TOML, &script());
+    crashed_with(prd, &script(), args, point)
+}
+
+/// [`crashed_run`] with another agent script.
+pub fn crashed_with(prd: &Value, script: &Script, args: &[&str], point: &str) -> Project {
+    let p = Project::with_prd(prd, TOML, script);
     let out = p
         .teams(args)
         .env("__TEAMS_FAILPOINT", point)
@@ -376,6 +381,50 @@ pub fn parallel_baseline() -> &'static (Value, String) {
     static BASELINE: std::sync::OnceLock<(Value, String)> = std::sync::OnceLock::new();
     BASELINE.get_or_init(|| {
         let p = Project::with_prd(&parallel_prd(), TOML, &script());
+        let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        (p.normalized_prd(), p.integration_tree())
+    })
+}
+
+/// [`script`] where US-1 and US-3 both write `shared.txt`, so the second of EPIC-1 and EPIC-2 to
+/// merge conflicts, and a merger that keeps both lines.
+pub fn conflict_script() -> Script {
+    let writes = |content: &str| {
+        vec![
+            Step::SleepMs(40),
+            Step::Commit {
+                path: "shared.txt".into(),
+                content: Some(content.into()),
+                message: None,
+            },
+            Step::Final(HANDOFF.into()),
+        ]
+    };
+    script_after(
+        Script::default()
+            .rule(
+                Match::role("merger"),
+                vec![
+                    Step::SleepMs(100),
+                    Step::Commit {
+                        path: "shared.txt".into(),
+                        content: Some("one\nthree\n".into()),
+                        message: Some("teams: merge, both kept".into()),
+                    },
+                    Step::Final("kept both lines".into()),
+                ],
+            )
+            .rule(Match::role("builder").story("US-1"), writes("one\n"))
+            .rule(Match::role("builder").story("US-3"), writes("three\n")),
+    )
+}
+
+/// The uninterrupted `--parallel 2` run of [`parallel_prd`] with [`conflict_script`].
+pub fn conflict_baseline() -> &'static (Value, String) {
+    static BASELINE: std::sync::OnceLock<(Value, String)> = std::sync::OnceLock::new();
+    BASELINE.get_or_init(|| {
+        let p = Project::with_prd(&parallel_prd(), TOML, &conflict_script());
         let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
         (p.normalized_prd(), p.integration_tree())

@@ -197,6 +197,10 @@ pub fn event_line(event: &RunEvent, max_attempts: Option<u32>, styles: &Styles) 
                 )
             }
         }
+        EventKind::MergeQueued { unit, ahead } => match ahead {
+            0 => format!("{id}{unit}{id:#} merging"),
+            n => format!("{id}{unit}{id:#} waits to merge ({n} ahead)"),
+        },
         EventKind::UnitMerged { unit, merge_commit } => {
             format!("{id}{unit}{id:#} merged ({})", short_sha(merge_commit))
         }
@@ -266,7 +270,8 @@ pub fn unit_row(row: &LiveRow, now: Duration, max_attempts: u32, styles: &Styles
 pub fn overall_line(state: &LiveState, now: Duration, styles: &Styles) -> String {
     let done = state.stories_passed + state.stories_failed;
     let mut out = format!(
-        "{done}/{} done",
+        "{} {done}/{} done",
+        bar(done, state.stories_total),
         plural(state.stories_total, "story", "stories")
     );
     if state.stories_failed > 0 {
@@ -285,6 +290,18 @@ pub fn overall_line(state: &LiveState, now: Duration, styles: &Styles) -> String
         out.push_str(&format!(" · {}", money(state.cost_usd)));
     }
     out
+}
+
+/// Width of the overall bar, in cells.
+const BAR_WIDTH: usize = 20;
+
+/// `[#######.............]`: the share of stories done, in plain characters so it reads the same
+/// in every terminal and font.
+pub fn bar(done: usize, total: usize) -> String {
+    let filled = (done.min(total) * BAR_WIDTH)
+        .checked_div(total)
+        .unwrap_or(0);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled))
 }
 
 /// Every line of the live view: up to [`MAX_ROWS`] unit rows, a count of the others, and the
@@ -383,11 +400,17 @@ fn unit_lines(
         push_reason(out, reason, "    ", styles);
     }
     for story in &unit.stories {
-        story_lines(out, story, id_width, styles);
+        story_lines(out, story, id_width, simulated, styles);
     }
 }
 
-fn story_lines(out: &mut String, story: &StorySummary, id_width: usize, styles: &Styles) {
+fn story_lines(
+    out: &mut String,
+    story: &StorySummary,
+    id_width: usize,
+    simulated: bool,
+    styles: &Styles,
+) {
     let failed = !story.passed && story.reason.is_some();
     let (mark, style) = if story.passed {
         ("✓", styles.good)
@@ -412,10 +435,15 @@ fn story_lines(out: &mut String, story: &StorySummary, id_width: usize, styles: 
     } else {
         "not run".to_owned()
     };
+    let spend = if !simulated && story.cost_usd > 0.0 {
+        format!("  {}", money(story.cost_usd))
+    } else {
+        String::new()
+    };
     push_trimmed(
         out,
         &format!(
-            "  {style}{mark}{style:#} {:<id_width$}  {:<TITLE_WIDTH$}  {attempts:<10}  {result}",
+            "  {style}{mark}{style:#} {:<id_width$}  {:<TITLE_WIDTH$}  {attempts:<10}  {result}{spend}",
             story.id.as_str(),
             truncate(&story.title, TITLE_WIDTH),
         ),

@@ -334,7 +334,7 @@ fn progress_rows() {
     EPIC-1     US-001   builder 1/2    1m 00s  $0.42  checking the commit
     EPIC-9     starting
     EPIC-2              planner           25s  Read a very long path/that/goes/on/and/on/src/l…
-    1/3 stories done, 1 failed · 3 units running · 1m 35s · $0.42
+    [######..............] 1/3 stories done, 1 failed · 3 units running · 1m 35s · $0.42
     ");
 }
 
@@ -345,7 +345,7 @@ fn progress_rows_are_capped() {
     assert_eq!(lines.len(), MAX_ROWS + 2);
     insta::assert_snapshot!(lines[MAX_ROWS..].join("\n"), @"
     … and 3 more running
-    0/3 stories done · 11 units running · 12s · $0.00
+    [....................] 0/3 stories done · 11 units running · 12s · $0.00
     ");
 }
 
@@ -353,7 +353,7 @@ fn progress_rows_are_capped() {
 fn simulated_progress_shows_no_spend() {
     let mut state = LiveState::default();
     state.apply(&at(0, run_started(true)));
-    insta::assert_snapshot!(overall_line(&state, Duration::from_secs(3), &plain()), @"0/3 stories done · 0 units running · 3s · simulation");
+    insta::assert_snapshot!(overall_line(&state, Duration::from_secs(3), &plain()), @"[....................] 0/3 stories done · 0 units running · 3s · simulation");
 }
 
 #[test]
@@ -399,4 +399,75 @@ fn wrapping() {
     insta::assert_snapshot!(wrap(text, 14, 2).join("|"), @"one two three|four five six…");
     insta::assert_snapshot!(wrap("a/very/long/path/without/spaces ok", 10, 3).join("|"), @"a/very/lo…|ok");
     assert!(wrap("", 10, 3).is_empty());
+}
+
+#[test]
+fn summary_shows_spend_per_story_unit_and_run() {
+    let mut s = all_passed();
+    s.units[0].stories[0].cost_usd = 0.35;
+    s.units[0].stories[1].cost_usd = 0.85;
+    let text = summary(&s, &plain());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[3].starts_with("  ✓ US-001") && lines[3].ends_with("$0.35"),
+        "{text}"
+    );
+    assert!(lines[4].ends_with("$0.85"), "{text}");
+    // A story without reported spend shows none.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("US-003") && !l.contains('$')),
+        "{text}"
+    );
+    assert!(text.contains("spent $"), "{text}");
+}
+
+#[test]
+fn the_overall_bar_fills_with_the_stories_done() {
+    assert_eq!(bar(0, 0), format!("[{}]", ".".repeat(20)));
+    assert_eq!(bar(1, 4), format!("[{}{}]", "#".repeat(5), ".".repeat(15)));
+    assert_eq!(bar(4, 4), format!("[{}]", "#".repeat(20)));
+    assert_eq!(
+        bar(9, 4),
+        format!("[{}]", "#".repeat(20)),
+        "never past full"
+    );
+}
+
+#[test]
+fn a_unit_waiting_for_its_merge_says_so_in_its_row_and_line() {
+    let mut state = LiveState::default();
+    for event in sample_run().into_iter().take(5) {
+        state.apply(&event);
+    }
+    let queued = at(
+        90,
+        EventKind::MergeQueued {
+            unit: UnitId::new("EPIC-1"),
+            ahead: 2,
+        },
+    );
+    state.apply(&queued);
+    let lines = progress_lines(&state, Duration::from_secs(95), &plain());
+    assert!(
+        lines[0].starts_with("EPIC-1") && lines[0].ends_with("waiting to merge (2 ahead)"),
+        "{lines:?}"
+    );
+    assert!(!lines[0].contains("1m"), "no agent is running: {lines:?}");
+    assert_eq!(
+        event_line(&queued, Some(2), &plain()).unwrap(),
+        "EPIC-1 waits to merge (2 ahead)"
+    );
+    let merging = at(
+        91,
+        EventKind::MergeQueued {
+            unit: UnitId::new("EPIC-1"),
+            ahead: 0,
+        },
+    );
+    assert_eq!(
+        event_line(&merging, Some(2), &plain()).unwrap(),
+        "EPIC-1 merging"
+    );
 }

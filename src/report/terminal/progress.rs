@@ -157,6 +157,15 @@ impl LiveState {
                     self.stories_failed += 1;
                 }
             }
+            EventKind::MergeQueued { unit, ahead } => {
+                let row = self.row(unit);
+                row.agent_since = None;
+                row.agent_took = None;
+                row.activity = Some(match ahead {
+                    0 => "merging".to_owned(),
+                    n => format!("waiting to merge ({n} ahead)"),
+                });
+            }
             EventKind::UnitMerged { unit, .. } => {
                 self.row(unit).activity = Some("merged".to_owned());
             }

@@ -152,7 +152,8 @@ fn stays_in_scrollback(kind: &EventKind) -> bool {
         EventKind::UnitStarted { .. }
         | EventKind::AgentStarted { .. }
         | EventKind::AgentActivity { .. }
-        | EventKind::AgentFinished { .. } => false,
+        | EventKind::AgentFinished { .. }
+        | EventKind::MergeQueued { .. } => false,
     }
 }
 
