@@ -460,12 +460,12 @@ fn rate_limited(cli: Cli, test: &str) {
     let out = project.teams(&["run"]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
-    // The wait comes from the reset time the CLI printed, not from teams' backoff (200 ms here,
-    // which would print "waiting 0 s"): Claude says "try again in 2 seconds"; Codex names the
+    // The pause comes from the reset time the CLI printed, not from teams' backoff (200 ms here,
+    // which would print "paused for 0 s"): Claude says "try again in 2 seconds"; Codex names the
     // clock minute ("try again at 1:18 AM"), which ends within a minute.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let waited: u64 = stderr
-        .split("hit a usage or rate limit; waiting ")
+        .split("hit a usage or rate limit; it is paused for ")
         .nth(1)
         .and_then(|rest| rest.split(' ').next())
         .and_then(|secs| secs.parse().ok())
