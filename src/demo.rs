@@ -48,6 +48,11 @@ pub enum DemoError {
 /// Creates the demo repository in a new directory under `parent` and returns its path. The first
 /// commit uses the configured git identity, or `teams <teams@localhost>` when there is none.
 pub fn create_demo_repo(parent: &Path) -> Result<PathBuf, DemoError> {
+    // `--dir` names where the demo goes; a directory that does not exist yet is made.
+    std::fs::create_dir_all(parent).map_err(|source| DemoError::CreateDir {
+        dir: parent.to_path_buf(),
+        source,
+    })?;
     let dir = tempfile::Builder::new()
         .prefix("teams-demo-")
         .tempdir_in(parent)

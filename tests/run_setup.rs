@@ -580,8 +580,8 @@ fn demo_repo(parent: &Path) -> PathBuf {
 #[test]
 fn the_demo_runs_the_loop_end_to_end() {
     let env = TestEnv::new();
-    let parent = env.root().join("demos");
-    std::fs::create_dir_all(&parent).unwrap();
+    // `--dir` may name a directory that does not exist yet.
+    let parent = env.root().join("demos/new");
     let output = env
         .teams()
         .arg("demo")
