@@ -41,23 +41,22 @@ impl RunGit {
     }
 }
 
-/// Opens the repository at `repo_root` (with `git` as the runner, so tests can give it a
-/// controlled environment) and prepares a run of `prd`, read from `prd_path`.
 /// A run `teams resume` continues: its id and the base it started from.
 pub struct Continued<'a> {
     pub run_id: &'a str,
     pub base: &'a str,
 }
 
+/// Prepares a run of `prd`, read from `prd_path`, in `repo` (opened once by the caller, through
+/// a runner tests can give a controlled environment).
 pub fn prepare(
-    git: GitRunner,
+    repo: Repo,
     prd: &Prd,
     prd_path: &Path,
     continued: Option<Continued<'_>>,
     run_id_taken: &dyn Fn(&str) -> bool,
 ) -> Result<(RunGit, Vec<String>)> {
     let mut warnings = Vec::new();
-    let repo = open_repo(git)?;
     if *repo.identity() == Identity::Fallback {
         warnings.push(
             "no git identity is configured; commits teams makes use `teams <teams@localhost>` \
