@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::json::{self, LineIndex, Member, Node, NodeKind, ParseErrorKind, PrintOptions, Span};
+use crate::json::{self, Member, Node, NodeKind, PrintOptions, Span};
 use crate::prd::LoadError;
 use crate::prd::SaveError;
-use crate::prd::load::{detect_style, read_limited};
+use crate::prd::load::{detect_style, parse_tree, read_limited, refuse_problems};
 use crate::prd::problem::Problems;
 use crate::prd::save::write_atomically;
 
@@ -87,31 +87,11 @@ impl BacklogDocument {
     ) -> Result<BacklogDocument, LoadError> {
         let bytes = bytes.into();
         let path = path.into();
-        let tree = match json::parse(&bytes) {
-            Ok(tree) => tree,
-            Err(e) => {
-                let (line, column) = (e.position.line, e.position.column);
-                return Err(match e.kind {
-                    ParseErrorKind::NotUtf8 => LoadError::NotUtf8 { path, line, column },
-                    ParseErrorKind::Syntax | ParseErrorKind::TooDeep => LoadError::Syntax {
-                        path,
-                        line,
-                        column,
-                        message: e.message,
-                    },
-                });
-            }
-        };
+        let tree = parse_tree(&bytes, &path)?;
         let mut problems = Problems::default();
         let (view, source) = extract(&tree, &mut problems);
         validate(&view, &source, &bytes, prd, &mut problems);
-        if !problems.is_empty() {
-            let index = LineIndex::new(&bytes);
-            return Err(LoadError::Invalid {
-                problems: problems.locate(&bytes, &index),
-                path,
-            });
-        }
+        refuse_problems(problems, &bytes, &path)?;
         Ok(BacklogDocument {
             path,
             tree,

@@ -146,36 +146,50 @@ impl PrdDocument {
     ) -> Result<PrdDocument, LoadError> {
         let bytes = bytes.into();
         let path = path.into();
-        let tree = match json::parse(&bytes) {
-            Ok(tree) => tree,
-            Err(e) => {
-                let (line, column) = (e.position.line, e.position.column);
-                return Err(match e.kind {
-                    ParseErrorKind::NotUtf8 => LoadError::NotUtf8 { path, line, column },
-                    ParseErrorKind::Syntax | ParseErrorKind::TooDeep => LoadError::Syntax {
-                        path,
-                        line,
-                        column,
-                        message: e.message,
-                    },
-                });
-            }
-        };
+        let tree = parse_tree(&bytes, &path)?;
         let mut problems = Problems::default();
         let (prd, source) = extract(&tree, &mut problems);
         validate(&prd, &source, &bytes, &mut problems);
-        if !problems.is_empty() {
-            let index = LineIndex::new(&bytes);
-            return Err(LoadError::Invalid {
-                problems: problems.locate(&bytes, &index),
-                path,
-            });
-        }
+        refuse_problems(problems, &bytes, &path)?;
         let style = detect_style(&bytes);
         Ok(PrdDocument::from_parts(
             path, bytes, tree, prd, source, style,
         ))
     }
+}
+
+/// Parses a JSON file's bytes into the span-keeping tree; a syntax error or bytes that are not
+/// UTF-8 become a [`LoadError`] naming the file, line and column. Shared by `prd.json` and
+/// `backlog.json`.
+pub(crate) fn parse_tree(bytes: &[u8], path: &Path) -> Result<json::Node, LoadError> {
+    json::parse(bytes).map_err(|e| {
+        let (path, line, column) = (path.to_path_buf(), e.position.line, e.position.column);
+        match e.kind {
+            ParseErrorKind::NotUtf8 => LoadError::NotUtf8 { path, line, column },
+            ParseErrorKind::Syntax | ParseErrorKind::TooDeep => LoadError::Syntax {
+                path,
+                line,
+                column,
+                message: e.message,
+            },
+        }
+    })
+}
+
+/// Every problem found, each located by line and column, as one [`LoadError::Invalid`].
+pub(crate) fn refuse_problems(
+    problems: Problems,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(), LoadError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let index = LineIndex::new(bytes);
+    Err(LoadError::Invalid {
+        problems: problems.locate(bytes, &index),
+        path: path.to_path_buf(),
+    })
 }
 
 /// Reads a file, refusing files over [`MAX_PRD_BYTES`] before reading them (and, in case the file
