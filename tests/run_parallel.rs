@@ -461,7 +461,16 @@ fn a_usage_limit_pauses_only_its_backend_for_every_unit() {
         .iter()
         .filter(|r| r.role == "builder" && r.story == "US-A")
         .collect();
-    assert_eq!(a_builds.len(), 2, "the limited call and its retry");
+    assert_eq!(
+        a_builds.len(),
+        2,
+        "the limited call and its retry: {:?}\n{}",
+        a_builds
+            .iter()
+            .map(|r| (&r.rule, &r.attempt, r.start_ms, r.end_ms, r.exit_code))
+            .collect::<Vec<_>>(),
+        describe(&out)
+    );
     let limited = a_builds[0].end_ms.unwrap();
     let retried = a_builds[1].start_ms;
     // Every claude call after the limit waited for the pause: A's retry and B's second builder.

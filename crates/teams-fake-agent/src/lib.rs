@@ -44,7 +44,7 @@
 //! with examples.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead};
+use std::io;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -360,9 +360,15 @@ pub fn read_invocations(path: &Path) -> io::Result<Vec<Invocation>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
+    let mut text = String::new();
+    io::Read::read_to_string(&mut io::BufReader::new(file), &mut text)?;
+    // Every record is one line ending in a newline, appended with one write; a tail without its
+    // newline is another fake's record being written right now (a large prompt spans pages, so
+    // a reader can see part of it), not yet a record. Skipping it keeps a concurrent reader (the
+    // `call` counter) from failing on it.
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
     let mut runs: Vec<Invocation> = Vec::new();
-    for line in io::BufReader::new(file).lines() {
-        let line = line?;
+    for line in complete.lines() {
         if line.trim().is_empty() {
             continue;
         }
@@ -398,4 +404,41 @@ pub fn read_invocations(path: &Path) -> io::Result<Vec<Invocation>> {
 /// to the most recent start.
 fn latest(runs: &mut [Invocation], pid: u32) -> Option<&mut Invocation> {
     runs.iter_mut().rev().find(|r| r.pid == pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that catches another fake mid-write sees every complete record and not the torn
+    /// tail (the `call` counter once read such a file as empty and replayed a scripted failure).
+    #[test]
+    fn a_record_being_written_is_not_read_yet() {
+        let dir = std::env::temp_dir().join(format!("fake-record-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("record.jsonl");
+        let first = Invocation {
+            pid: 1,
+            role: "builder".into(),
+            ..Invocation::default()
+        };
+        let mut text = serde_json::to_string(&RecordLine::Start(Box::new(first))).unwrap();
+        text.push('\n');
+        let second = serde_json::to_string(&RecordLine::Start(Box::new(Invocation {
+            pid: 2,
+            ..Invocation::default()
+        })))
+        .unwrap();
+        text.push_str(&second[..second.len() / 2]);
+        std::fs::write(&path, &text).unwrap();
+        let runs = read_invocations(&path).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].pid, 1);
+        // Once the line is complete it is read.
+        text.push_str(&second[second.len() / 2..]);
+        text.push('\n');
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read_invocations(&path).unwrap().len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
