@@ -372,7 +372,7 @@ pub fn read_invocations(path: &Path) -> io::Result<Vec<Invocation>> {
         if line.trim().is_empty() {
             continue;
         }
-        let record: RecordLine = serde_json::from_str(&line).map_err(io::Error::other)?;
+        let record: RecordLine = serde_json::from_str(line).map_err(io::Error::other)?;
         match record {
             RecordLine::Start(inv) => runs.push(*inv),
             RecordLine::Grandchild { pid, child_pid } => {
