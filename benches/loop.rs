@@ -53,6 +53,10 @@ use teams_fake_agent::{Match, Script, Step, read_invocations};
 mod profile;
 use profile::{print_gaps, print_git_profile};
 
+#[path = "common/fake_agent.rs"]
+mod fake_agent_bin;
+use fake_agent_bin::fake_agent;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
     Fake,
@@ -357,29 +361,6 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_owned())
-}
-
-/// The fake agent next to this bench's profile directory, built (release) if missing.
-fn fake_agent() -> PathBuf {
-    let exe = std::env::current_exe().expect("own path");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps")
-        .to_path_buf();
-    let bin = profile.join("teams-fake-agent");
-    if !bin.is_file() {
-        let target = profile.parent().expect("target dir");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "-p", "teams-fake-agent"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("CARGO_TARGET_DIR", target)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the fake agent failed");
-        assert!(bin.is_file(), "no fake agent at {}", bin.display());
-    }
-    bin
 }
 
 fn git(dir: &Path, args: &[&str]) {

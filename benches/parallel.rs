@@ -19,12 +19,16 @@
 //! Run: `cargo bench --bench parallel` (builds the fake agent in release mode if missing).
 //! Numbers: docs/PERFORMANCE.md.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use teams::git::{GitRunner, Repo, WorktreeManager};
 use teams_fake_agent::{Match, Script, Step, read_invocations};
+
+#[path = "common/fake_agent.rs"]
+mod fake_agent_bin;
+use fake_agent_bin::fake_agent;
 
 fn main() {
     let work = tempfile::Builder::new()
@@ -54,28 +58,6 @@ fn init_repo(dir: &Path) {
     git(dir, &["symbolic-ref", "HEAD", "refs/heads/main"]);
     git(dir, &["config", "user.name", "Bench"]);
     git(dir, &["config", "user.email", "bench@teams.local"]);
-}
-
-/// The fake agent next to this bench's profile directory, built (release) if missing.
-fn fake_agent() -> PathBuf {
-    let exe = std::env::current_exe().expect("own path");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps")
-        .to_path_buf();
-    let bin = profile.join("teams-fake-agent");
-    if !bin.is_file() {
-        let target = profile.parent().expect("target dir");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "-p", "teams-fake-agent"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("CARGO_TARGET_DIR", target)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the fake agent failed");
-    }
-    bin
 }
 
 /// `(VmHWM, VmRSS)` in KiB and `utime + stime` of a live process.

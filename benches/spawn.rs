@@ -12,13 +12,17 @@
 //! Run: `cargo build --release -p teams-fake-agent && cargo bench --bench spawn`.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
 use teams::agent::{AgentEvent, CommandSpec, FinalReport, OutputParser, StdinInput};
 use teams::supervisor::{CancelHandle, SuperviseOptions, supervise};
+
+#[path = "common/fake_agent.rs"]
+mod fake_agent_bin;
+use fake_agent_bin::fake_agent;
 
 const RUNS: usize = 200;
 const FLOOD_ENV: &str = "__TEAMS_BENCH_FLOOD";
@@ -39,24 +43,6 @@ impl OutputParser for JsonLines {
         }
         Vec::new()
     }
-}
-
-fn fake_agent() -> PathBuf {
-    let exe = std::env::current_exe().expect("own path");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let candidates = [
-        profile.join("teams-fake-agent"),
-        profile.join("../debug/teams-fake-agent"),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("build the fake agent first: cargo build --release -p teams-fake-agent")
-        })
 }
 
 fn spec(fake: &Path, dir: &Path, script: Option<&Path>) -> CommandSpec {
