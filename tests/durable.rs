@@ -222,10 +222,6 @@ fn conflict_crash_and_resume(point: &str) {
         &["run", "--parallel", "2"],
         point,
     );
-    if point.starts_with("agent-spawned") {
-        let last = p.calls().last().cloned().unwrap_or_default();
-        assert_eq!(last.0, "merger", "{point} is not the merger's spawn");
-    }
     resume_and_compare(&p, point, conflict_baseline());
     assert_eq!(
         p.git(&["show", &format!("{INTEGRATION}:shared.txt")]),
@@ -239,8 +235,27 @@ fn killed_after_the_merger_finished() {
 }
 
 /// Two planners, six calls for EPIC-1 (US-2 fails once) and two for EPIC-2 come before the
-/// merger, which is the eleventh agent.
+/// merger, which is usually the eleventh agent; with two units at once the order of the last
+/// calls depends on timing (a slow machine can let one validator start after the merger), so the
+/// kill goes to whichever of the eleventh or twelfth spawns is the merger's.
 #[test]
 fn killed_while_the_merger_runs() {
-    conflict_crash_and_resume("agent-spawned@11");
+    for n in [11, 12] {
+        let point = format!("agent-spawned@{n}");
+        let p = crashed_with(
+            &parallel_prd(),
+            &conflict_script(),
+            &["run", "--parallel", "2"],
+            &point,
+        );
+        if p.calls().last().is_some_and(|last| last.0 == "merger") {
+            resume_and_compare(&p, &point, conflict_baseline());
+            assert_eq!(
+                p.git(&["show", &format!("{INTEGRATION}:shared.txt")]),
+                "one\nthree"
+            );
+            return;
+        }
+    }
+    panic!("neither the eleventh nor the twelfth agent was the merger");
 }
