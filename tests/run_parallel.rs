@@ -502,14 +502,16 @@ fn a_usage_limit_pauses_only_its_backend_for_every_unit() {
 
 #[test]
 fn a_budget_reached_mid_run_stops_new_attempts_with_exit_21() {
-    // Two units side by side; each builder reports $0.06, so the two builds cross the $0.10
-    // budget and no validator (or later story) starts.
+    // Two units side by side; each builder reports $0.06 against a $0.05 budget, so whichever
+    // build ends first crosses it: the other build (already running) finishes, and no validator
+    // or later story starts. (One build crosses it so the order the two ends arrive in does not
+    // matter; each works a second, so both have started before either ends.)
     let prd = prd_of(vec![
         epic("E1", &[], &["US-1", "US-2"]),
         epic("E2", &[], &["US-3"]),
     ]);
     let costly = |path: &str| {
-        let mut steps = build(200, path, path);
+        let mut steps = build(1000, path, path);
         steps.push(Step::Result(teams_fake_agent::ResultSpec {
             cost_usd: Some(0.06),
             ..Default::default()
@@ -521,12 +523,12 @@ fn a_budget_reached_mid_run_stops_new_attempts_with_exit_21() {
         .rule(Match::role("builder").story("US-3"), costly("3.txt"))
         .rule(Match::role("builder"), costly("other.txt"))
         .rule(Match::role("validator"), vec![verdict(true, "")]);
-    let p = Project::with_prd(&prd, "planner = \"never\"\nbudget_usd = 0.10\n", &script);
+    let p = Project::with_prd(&prd, "planner = \"never\"\nbudget_usd = 0.05\n", &script);
     let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(21), "{}", describe(&out));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
-        stderr.contains("the budget of $0.10 is reached ($0.12 spent); no new attempts start"),
+        stderr.contains("the budget of $0.05 is reached ($0.06 spent); no new attempts start"),
         "{}",
         describe(&out)
     );
