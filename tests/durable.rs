@@ -236,8 +236,10 @@ fn killed_after_the_merger_finished() {
 
 /// Two planners, six calls for EPIC-1 (US-2 fails once) and two for EPIC-2 come before the
 /// merger, which is usually the eleventh agent; with two units at once the order of the last
-/// calls depends on timing (a slow machine can let one validator start after the merger), so the
-/// kill goes to whichever of the eleventh or twelfth spawns is the merger's.
+/// calls depends on timing, so the kill goes to whichever of the eleventh or twelfth spawns is
+/// the merger's. `teams` dies right after the spawn, before the fake agent it started may have
+/// written its record, so the check waits for the n records first (the agents live on in their
+/// own process groups).
 #[test]
 fn killed_while_the_merger_runs() {
     for n in [11, 12] {
@@ -248,7 +250,13 @@ fn killed_while_the_merger_runs() {
             &["run", "--parallel", "2"],
             &point,
         );
-        if p.calls().last().is_some_and(|last| last.0 == "merger") {
+        wait_until(
+            || p.calls().len() >= n,
+            "every spawned agent to record its call",
+        );
+        // Nothing after the merge can start while the merger runs, so a merger among the first
+        // n calls (and not among the first eleven, for n = 12) is the n-th spawn.
+        if p.calls().iter().any(|(role, _)| role == "merger") {
             resume_and_compare(&p, &point, conflict_baseline());
             assert_eq!(
                 p.git(&["show", &format!("{INTEGRATION}:shared.txt")]),
