@@ -381,3 +381,59 @@ fn a_reset_between_crash_and_resume_is_kept() {
     );
     assert_eq!(p.prd()["epics"][0]["userStories"][0]["passes"], true);
 }
+
+/// `prd.json` is written on a thread of its own while the next agent starts; when that write
+/// fails (here: `prd.json` became a directory), the run still stops with the file named, and
+/// once the file is back, resume writes every result the store holds.
+#[test]
+fn a_prd_json_that_cannot_be_written_stops_the_run_and_resume_restores_it() {
+    let release = tempfile::tempdir().unwrap();
+    let go = release.path().join("go");
+    let held = script_after(Script::default().rule(
+        Match::role("builder").story("US-2").attempt(1),
+        vec![
+            Step::WaitFor(go.display().to_string()),
+            Step::Commit {
+                path: "US-2.txt".into(),
+                content: Some("content of US-2\n".into()),
+                message: None,
+            },
+            Step::Final(HANDOFF.into()),
+        ],
+    ));
+    let p = Project::new(TOML, &held);
+    let child = p.spawn(&["run"]);
+    wait_until(
+        || {
+            p.calls()
+                .iter()
+                .any(|(role, story)| role == "builder" && story == "US-2")
+        },
+        "the builder of US-2 to start",
+    );
+    let prd_path = p.env.repo().join("prd.json");
+    let saved = p.env.root().join("prd.json.saved");
+    std::fs::rename(&prd_path, &saved).unwrap();
+    std::fs::create_dir(&prd_path).unwrap();
+    std::fs::write(prd_path.join("in-the-way"), "").unwrap();
+    std::fs::write(&go, "").unwrap();
+    let out = wait_for_exit(child);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("failed to save") && stderr.contains("prd.json"),
+        "{}",
+        describe(&out)
+    );
+    assert!(stderr.contains("`teams run` again continues"), "{}", describe(&out));
+
+    std::fs::remove_dir_all(&prd_path).unwrap();
+    std::fs::rename(&saved, &prd_path).unwrap();
+    let out = p.teams(&["resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let prd = p.prd();
+    for story in prd["epics"][0]["userStories"].as_array().unwrap() {
+        assert_eq!(story["passes"], true, "{story}");
+    }
+    assert_eq!(p.live_agents(), Vec::<u32>::new());
+}

@@ -22,6 +22,7 @@ pub use load::{LoadError, MAX_PRD_BYTES};
 pub use model::{Epic, EpicId, EpicStatus, Prd, Story, StoryId};
 pub use problem::Problem;
 pub use save::SaveError;
+pub(crate) use save::write_atomically;
 
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,15 @@ pub struct SaveError {
 }
 
 impl PrdDocument {
+    /// The bytes to write for the document as it is now, taken as saved: for a writer that puts
+    /// them on disk elsewhere with [`write_atomically`] (the run's `prd_writer`).
+    pub fn take_for_save(&mut self) -> (PathBuf, Vec<u8>) {
+        let bytes = self.to_bytes();
+        self.original = bytes.clone();
+        self.modified = false;
+        (self.path.clone(), bytes)
+    }
+
     /// Writes the document to its path: a temporary file in the same directory is written,
     /// flushed to disk and renamed over the original, then the directory is flushed so the rename
     /// itself survives a power cut. The file keeps its permissions; a symlinked `prd.json` stays a

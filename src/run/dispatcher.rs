@@ -23,6 +23,7 @@ use super::failpoint;
 use super::merge::{LandOutcome, land};
 use super::merge_queue::MergeQueue;
 use super::messages::{WorkerEnd, WorkerMsg};
+use super::prd_writer::PrdWriter;
 use super::records::RunRecords;
 use super::resume::StoryResume;
 use super::unit::{Unit, UnitId};
@@ -76,6 +77,8 @@ pub(super) struct Dispatcher<'a> {
     /// The workers' threads: a worker reports its end first and removes its validator checkout
     /// after (while the dispatcher merges), so the run waits for them before it ends.
     workers: Vec<tokio::task::JoinHandle<()>>,
+    /// Puts `prd.json` on disk while the loop runs (`prd_writer.rs`); `None` before and after.
+    prd_writer: Option<PrdWriter>,
 }
 
 /// What a resumed run starts from besides `prd.json`.
@@ -136,6 +139,7 @@ impl<'a> Dispatcher<'a> {
             fatal: None,
             landed: false,
             workers: Vec::new(),
+            prd_writer: None,
         }
     }
 
@@ -167,6 +171,9 @@ impl<'a> Dispatcher<'a> {
         let mut terminates = install(SignalKind::terminate())?;
         let mut hangups = install(SignalKind::hangup())?;
         let mut ctrl_c_count = 0u32;
+        self.prd_writer = Some(PrdWriter::start(tx.clone()).map_err(|err| {
+            TeamsError::internal("failed to start the prd.json writer").with_source(err)
+        })?);
         loop {
             self.start_ready(&tx);
             self.start_merge(&tx);
@@ -195,6 +202,15 @@ impl<'a> Dispatcher<'a> {
         }
         for worker in std::mem::take(&mut self.workers) {
             let _ = worker.await;
+        }
+        // `prd.json` is complete before the run records its end.
+        if let Some(writer) = self.prd_writer.take() {
+            writer.flush();
+        }
+        while let Ok(msg) = rx.try_recv() {
+            if let msg @ WorkerMsg::PrdWriteFailed { .. } = msg {
+                self.handle(msg);
+            }
         }
         self.finish()
     }
@@ -374,7 +390,10 @@ impl<'a> Dispatcher<'a> {
                 if self.doc.set_story_result(&story, result).is_ok() {
                     self.save();
                 }
-                failpoint::hit("prd-written");
+                match &self.prd_writer {
+                    Some(writer) => writer.kill_point("prd-written"),
+                    None => failpoint::hit("prd-written"),
+                }
                 if let Some(entry) = entry {
                     let git = &self.shared.git;
                     let path = git.layout.progress();
@@ -392,6 +411,7 @@ impl<'a> Dispatcher<'a> {
             | WorkerMsg::AgentEnded { .. }
             | WorkerMsg::CommitSeen { .. }) => self.record_transition(msg),
             WorkerMsg::MergeFinished { unit, result } => self.merge_finished(&unit, result),
+            WorkerMsg::PrdWriteFailed { error } => self.save_failed(error),
             WorkerMsg::Finished { unit, end } => {
                 match end {
                     WorkerEnd::Done => self.unit_done(&unit),
@@ -484,11 +504,27 @@ impl<'a> Dispatcher<'a> {
 
     /// Writes `prd.json` (atomically). A failure to save is a failure of the run's record, so
     /// the run stops.
+    /// While the loop runs, `prd.json` goes to the writer thread (the store already holds what
+    /// it records) and `backlog.json` is written here.
     fn save(&mut self) {
         if !self.doc.is_modified() {
             return;
         }
-        if let Err(err) = self.doc.save() {
+        let saved = match &self.prd_writer {
+            Some(writer) => self.doc.save_deferring_prd().map(|prd| {
+                if let Some((path, bytes)) = prd {
+                    writer.replace(path, bytes);
+                }
+            }),
+            None => self.doc.save(),
+        };
+        if let Err(err) = saved {
+            self.save_failed(err);
+        }
+    }
+
+    fn save_failed(&mut self, err: crate::prd::SaveError) {
+        {
             let message = err.to_string();
             self.emit(EventKind::Warning {
                 message: message.clone(),

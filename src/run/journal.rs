@@ -133,7 +133,15 @@ impl Dispatcher<'_> {
                 discard,
                 ack,
             } => {
-                let mut stored = self.store.attempt_finished(attempt_id, &end);
+                // A builder's or validator's end always has a synced commit after it (the
+                // validator's start, the re-ask's, or the story's record) before anything
+                // depends on it (docs/design/durable.md).
+                let mut stored = match role {
+                    crate::agent::Role::Builder | crate::agent::Role::Validator => {
+                        self.store.attempt_finished_unsynced(attempt_id, &end)
+                    }
+                    _ => self.store.attempt_finished(attempt_id, &end),
+                };
                 if discard && stored.is_ok() {
                     stored = self.store.attempt_discarded(attempt_id);
                 }

@@ -16,6 +16,8 @@ use super::unit::UnitId;
 pub enum WorkerMsg {
     /// Something for the reporters.
     Event(EventKind),
+    /// Writing `prd.json` failed (`prd_writer.rs`); the file on disk is the previous version.
+    PrdWriteFailed { error: crate::prd::SaveError },
     /// The planner wrote the unit's plan file: set `"planned": true`.
     Planned { unit: UnitId },
     /// A story starts at `start_sha` (the base of its validator diff): record, then `ack`.

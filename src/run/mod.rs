@@ -20,6 +20,7 @@ mod merge_queue;
 mod merger;
 mod messages;
 pub mod planning;
+mod prd_writer;
 pub mod progress_md;
 mod records;
 mod resume;

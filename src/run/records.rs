@@ -198,6 +198,18 @@ impl RunRecords {
         self.prd.is_modified() || self.sprint.as_ref().is_some_and(|s| s.doc.is_modified())
     }
 
+    /// Saves `backlog.json` (atomically) when it changed, and returns `prd.json`'s new bytes
+    /// for the run's writer thread (`prd_writer.rs`) when it changed.
+    pub fn save_deferring_prd(
+        &mut self,
+    ) -> std::result::Result<Option<(PathBuf, Vec<u8>)>, SaveError> {
+        let prd = self.prd.is_modified().then(|| self.prd.take_for_save());
+        if let Some(s) = &mut self.sprint {
+            s.doc.save()?;
+        }
+        Ok(prd)
+    }
+
     /// Saves `prd.json` and `backlog.json` (each atomically) when they changed.
     pub fn save(&mut self) -> std::result::Result<(), SaveError> {
         if self.prd.is_modified() {

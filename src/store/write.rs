@@ -334,24 +334,48 @@ impl Store {
     }
 
     pub fn attempt_finished(&self, attempt_id: i64, end: &AgentEnd) -> Result<(), StoreError> {
-        self.exec(
+        self.finish_attempt(attempt_id, end, true)
+    }
+
+    /// [`Store::attempt_finished`] without an fsync of its own, for an end that a synced commit
+    /// always follows before anything depends on it: a builder's (the validator's start, or the
+    /// story's record, comes next) and a validator's (the story's record or the re-ask's start).
+    pub fn attempt_finished_unsynced(
+        &self,
+        attempt_id: i64,
+        end: &AgentEnd,
+    ) -> Result<(), StoreError> {
+        self.finish_attempt(attempt_id, end, false)
+    }
+
+    fn finish_attempt(
+        &self,
+        attempt_id: i64,
+        end: &AgentEnd,
+        synced: bool,
+    ) -> Result<(), StoreError> {
+        let sql =
             "UPDATE attempts SET state = 'finished', ended_at = ?2, exit_code = ?3, failure = ?4,
                 cost_usd = ?5, input_tokens = ?6, output_tokens = ?7, session_id = ?8,
                 verdict = ?9, feedback = ?10
-             WHERE id = ?1",
-            params![
-                attempt_id,
-                now_ms(),
-                end.exit_code,
-                end.failure,
-                end.cost_usd,
-                end.input_tokens.map(|t| t as i64),
-                end.output_tokens.map(|t| t as i64),
-                end.session_id,
-                end.verdict,
-                end.feedback
-            ],
-        )
+             WHERE id = ?1";
+        let params = params![
+            attempt_id,
+            now_ms(),
+            end.exit_code,
+            end.failure,
+            end.cost_usd,
+            end.input_tokens.map(|t| t as i64),
+            end.output_tokens.map(|t| t as i64),
+            end.session_id,
+            end.verdict,
+            end.feedback
+        ];
+        if synced {
+            self.exec(sql, params)
+        } else {
+            self.exec_unsynced(sql, params)
+        }
     }
 
     /// An attempt that `teams` cut short (Ctrl-C, a crash found by resume): it does not count.
