@@ -74,11 +74,14 @@ pub(super) struct Dispatcher<'a> {
     budget_reached: bool,
     pub(super) fatal: Option<TeamsError>,
     landed: bool,
-    /// The workers' threads: a worker reports its end first and removes its validator checkout
-    /// after (while the dispatcher merges), so the run waits for them before it ends.
+    /// The workers' threads, and the removals of finished units' worktrees: a worker reports its
+    /// end first and removes its validator checkout after (while the dispatcher merges), so the
+    /// run waits for them before it ends.
     workers: Vec<tokio::task::JoinHandle<()>>,
     /// Puts `prd.json` on disk while the loop runs (`prd_writer.rs`); `None` before and after.
     prd_writer: Option<PrdWriter>,
+    /// Worktrees of units that finished, removed once the next unit has started.
+    finished_worktrees: Vec<(UnitId, std::path::PathBuf)>,
 }
 
 /// What a resumed run starts from besides `prd.json`.
@@ -140,6 +143,7 @@ impl<'a> Dispatcher<'a> {
             landed: false,
             workers: Vec::new(),
             prd_writer: None,
+            finished_worktrees: Vec::new(),
         }
     }
 
@@ -177,6 +181,7 @@ impl<'a> Dispatcher<'a> {
         loop {
             self.start_ready(&tx);
             self.start_merge(&tx);
+            self.remove_finished_worktrees(&tx);
             if self.running() == 0 && self.merges.is_idle() {
                 break;
             }
@@ -207,8 +212,9 @@ impl<'a> Dispatcher<'a> {
         if let Some(writer) = self.prd_writer.take() {
             writer.flush();
         }
+        // What arrived after the loop: a failed write, a worktree kept.
         while let Ok(msg) = rx.try_recv() {
-            if let msg @ WorkerMsg::PrdWriteFailed { .. } = msg {
+            if let msg @ (WorkerMsg::PrdWriteFailed { .. } | WorkerMsg::Event(_)) = msg {
                 self.handle(msg);
             }
         }
@@ -465,6 +471,34 @@ impl<'a> Dispatcher<'a> {
     }
 
     /// A finished unit's worktree goes (its branch stays); one with uncommitted work is kept.
+    /// A finished unit's worktree goes after the next unit has started (its branch holds the
+    /// work): removing it takes a few git processes that need not delay the next builder.
+    pub(super) fn remove_unit_worktree_soon(&mut self, id: &UnitId) {
+        let git = &self.shared.git;
+        let path = git.layout.unit_worktree(&git.run_id, id);
+        self.finished_worktrees.push((id.clone(), path));
+    }
+
+    /// Removes the worktrees [`Self::remove_unit_worktree_soon`] set aside, each on a blocking
+    /// thread (under the worktree lock); the run waits for them before it ends.
+    fn remove_finished_worktrees(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
+        for (id, path) in std::mem::take(&mut self.finished_worktrees) {
+            let shared = self.shared.clone();
+            let tx = tx.clone();
+            self.workers.push(tokio::task::spawn_blocking(move || {
+                let result = {
+                    let _lock = shared.worktree_lock.lock();
+                    shared.git.worktrees().remove(&path, false)
+                };
+                if let Err(err) = result {
+                    let _ = tx.send(WorkerMsg::Event(EventKind::Warning {
+                        message: format!("kept the worktree of {id}: {err}"),
+                    }));
+                }
+            }));
+        }
+    }
+
     pub(super) fn remove_unit_worktree(&mut self, id: &UnitId) {
         let git = &self.shared.git;
         let path = git.layout.unit_worktree(&git.run_id, id);

@@ -74,7 +74,7 @@ impl Dispatcher<'_> {
     /// something passed (after checking every recorded commit is on its branch).
     pub(super) fn unit_done(&mut self, id: &UnitId) {
         let tally = self.story_tally(id);
-        self.remove_unit_worktree(id);
+        self.remove_unit_worktree_soon(id);
         if tally.passed == 0 {
             let reason = format!("no story passed ({} failed)", tally.failed.join(", "));
             self.finish_unit(id, EpicStatus::Failed, Some(reason));
