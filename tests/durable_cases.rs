@@ -425,7 +425,11 @@ fn a_prd_json_that_cannot_be_written_stops_the_run_and_resume_restores_it() {
         "{}",
         describe(&out)
     );
-    assert!(stderr.contains("`teams run` again continues"), "{}", describe(&out));
+    assert!(
+        stderr.contains("`teams run` again continues"),
+        "{}",
+        describe(&out)
+    );
 
     std::fs::remove_dir_all(&prd_path).unwrap();
     std::fs::rename(&saved, &prd_path).unwrap();

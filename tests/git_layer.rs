@@ -666,3 +666,59 @@ fn ancestry_agrees_with_git_loose_packed_and_replaced() {
     git(&env, &env.repo(), &["gc", "-q"]);
     check_all("packed");
 }
+
+/// `merge_trees` is git's own merge without a working tree: a clean merge gives the tree `git
+/// merge` would check out, a conflict names every conflicted path (odd names included), and
+/// `commit_tree` makes the merge commit with the parents in order.
+#[test]
+fn merging_in_memory_gives_git_merges_tree_and_names_conflicts() {
+    use teams::git::{Sha, TreeMerge};
+    let env = TestEnv::new();
+    env.git_init();
+    let dir = env.repo();
+    let commit = |branch: &str, files: &[(&str, &str)]| {
+        git(&env, &dir, &["switch", "-q", branch]);
+        for (name, content) in files {
+            std::fs::write(dir.join(name), content).unwrap();
+            git(&env, &dir, &["add", "--", name]);
+        }
+        git(&env, &dir, &["commit", "-q", "-m", &format!("on {branch}")]);
+        Sha::new(git(&env, &dir, &["rev-parse", "HEAD"]))
+    };
+    let base = commit("main", &[("a b.txt", "base\n"), ("c.txt", "base\n")]);
+    git(&env, &dir, &["branch", "ours", base.as_str()]);
+    git(&env, &dir, &["branch", "theirs", base.as_str()]);
+    git(&env, &dir, &["branch", "other", base.as_str()]);
+    let ours = commit("ours", &[("a b.txt", "ours\n"), ("c.txt", "ours\n")]);
+    let theirs = commit("theirs", &[("a b.txt", "theirs\n"), ("c.txt", "theirs\n")]);
+    let other = commit("other", &[("new.txt", "new\n")]);
+    git(&env, &dir, &["switch", "-q", "main"]);
+    let repo = Repo::open(&dir).unwrap();
+
+    assert_eq!(
+        repo.merge_trees(&ours, &theirs).unwrap(),
+        TreeMerge::Conflicts(vec!["a b.txt".to_owned(), "c.txt".to_owned()])
+    );
+
+    let TreeMerge::Clean(tree) = repo.merge_trees(&ours, &other).unwrap() else {
+        panic!("a clean merge");
+    };
+    let merge = repo
+        .commit_tree(&tree, &[&ours, &other], "teams: merge other")
+        .unwrap();
+    assert_eq!(
+        git(&env, &dir, &["log", "-1", "--format=%P %s", merge.as_str()]),
+        format!("{ours} {other} teams: merge other")
+    );
+    // The same tree `git merge --no-ff` checks out.
+    git(&env, &dir, &["switch", "-q", "ours"]);
+    git(
+        &env,
+        &dir,
+        &["merge", "-q", "--no-ff", "--no-edit", "other"],
+    );
+    assert_eq!(
+        git(&env, &dir, &["rev-parse", "HEAD^{tree}"]),
+        tree.as_str()
+    );
+}

@@ -7,6 +7,7 @@ mod ancestry;
 mod branches;
 mod checkout;
 mod history;
+mod merge_tree;
 mod refs;
 mod repo;
 mod runner;
@@ -14,6 +15,7 @@ mod worktree;
 
 pub use checkout::Checkout;
 pub use history::Review;
+pub use merge_tree::TreeMerge;
 pub use repo::{Identity, Repo, RepoError, Sha};
 pub use runner::{GitError, GitRunner};
 pub use worktree::{WorktreeError, WorktreeInfo, WorktreeManager};

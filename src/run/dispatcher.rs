@@ -572,7 +572,8 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// After the loop: remove the integration worktree, land if asked, and build the summary.
+    /// After the loop: remove the integration worktree (git before 2.38), land if asked, and build
+    /// the summary.
     fn finish(mut self) -> Result<RunSummary> {
         let git = &self.shared.git;
         let integration = git.layout.integration_worktree(&git.run_id);

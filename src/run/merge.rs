@@ -1,11 +1,18 @@
 //! Merging a finished unit into the integration branch (spec §4.1), and landing the integration
 //! branch on the base at the end of a run.
 //!
-//! Merges happen in a worktree of the integration branch that only `teams` uses, one at a time
-//! (the dispatcher calls these functions itself, so there is never a second merge in flight), so
-//! the user's checkout is never touched by a merge.
+//! A merge is made without a checkout of the integration branch: `git merge-tree --write-tree`
+//! merges in memory, `git commit-tree` makes the `--no-ff` merge commit with the message of spec
+//! §4.1, and the branch moves by a compare-and-swap of its ref, only while no worktree has it
+//! checked out (moving a checked-out branch would change that checkout under its owner). No
+//! worktree of the integration branch has to be created, kept up to date or removed, which on a
+//! large repository is most of the cost of a merge. The dispatcher hands one merge at a time to a
+//! merge job (`merger.rs`), so there is never a second merge in flight.
+//!
+//! A git older than 2.38 has no `merge-tree --write-tree`; there the merges happen as before in a
+//! worktree of the integration branch that only `teams` uses ([`Integration::Worktree`]).
 
-use crate::git::{Checkout, GitError, Repo, Sha, WorktreeManager};
+use crate::git::{Checkout, GitError, Repo, Sha, TreeMerge, WorktreeManager};
 
 use super::setup::RunGit;
 
@@ -16,13 +23,47 @@ pub enum MergeOutcome {
     Merged(Sha),
     /// The integration branch already had everything (nothing new on the unit branch).
     UpToDate,
-    /// git stopped with conflicts in these files; the merge was aborted.
-    Conflict(Vec<String>),
+    /// The merge conflicts in these files; nothing moved. `base` is the integration tip it was
+    /// tried on.
+    Conflict { files: Vec<String>, base: Sha },
     /// The merge could not be made for another reason.
     Failed(String),
 }
 
-/// The integration worktree of a run, created on first use.
+/// Where merges into the integration branch are made.
+pub enum Integration {
+    /// In memory; the branch's ref moves by compare-and-swap.
+    Ref,
+    /// In a worktree of the integration branch (git before 2.38).
+    Worktree(Checkout),
+}
+
+impl Integration {
+    /// Moves the integration branch from `old` to `new`, a commit that contains it.
+    pub fn fast_forward(&self, git: &RunGit, new: &Sha, old: &Sha) -> Result<(), String> {
+        match self {
+            Integration::Ref => {
+                refuse_if_checked_out(git)?;
+                git.repo
+                    .move_branch(&git.integration_branch, new, old)
+                    .map_err(|err| err.to_string())
+            }
+            Integration::Worktree(checkout) => {
+                let out = checkout
+                    .git()
+                    .output(["merge", "--ff-only", "--quiet", new.as_str()])
+                    .map_err(|err| err.to_string())?;
+                if out.status.success() {
+                    Ok(())
+                } else {
+                    Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+                }
+            }
+        }
+    }
+}
+
+/// The integration worktree of a run (git before 2.38 only), created on first use.
 pub fn integration_checkout(git: &RunGit) -> Result<Checkout, String> {
     let path = git.layout.integration_worktree(&git.run_id);
     if !path.exists() {
@@ -38,8 +79,63 @@ pub fn integration_checkout(git: &RunGit) -> Result<Checkout, String> {
     Ok(Checkout::new(git.repo.git(), path))
 }
 
-/// Merges `branch` into the integration branch with `--no-ff` and `message`.
+/// Merges `branch` into the integration branch with `--no-ff` and `message`, in memory; `None`
+/// when this git cannot (older than 2.38: merge in a worktree with [`merge_in_worktree`]).
 pub fn merge_branch(
+    git: &RunGit,
+    branch: &str,
+    message: &str,
+) -> Result<Option<MergeOutcome>, GitError> {
+    let repo = &git.repo;
+    let Some(tip) = repo.resolve(&format!("refs/heads/{branch}"))? else {
+        return Ok(Some(MergeOutcome::Failed(format!(
+            "branch `{branch}` does not exist"
+        ))));
+    };
+    let Some(head) = repo.resolve(&format!("refs/heads/{}", git.integration_branch))? else {
+        return Ok(Some(MergeOutcome::Failed(format!(
+            "the integration branch `{}` is gone",
+            git.integration_branch
+        ))));
+    };
+    if repo.is_ancestor(&tip, &head)? {
+        return Ok(Some(MergeOutcome::UpToDate));
+    }
+    let tree = match repo.merge_trees(&head, &tip)? {
+        TreeMerge::Clean(tree) => tree,
+        TreeMerge::Conflicts(files) => {
+            return Ok(Some(MergeOutcome::Conflict { files, base: head }));
+        }
+        TreeMerge::Unsupported => return Ok(None),
+    };
+    let merge = repo.commit_tree(&tree, &[&head, &tip], message)?;
+    Ok(Some(
+        match Integration::Ref.fast_forward(git, &merge, &head) {
+            Ok(()) => MergeOutcome::Merged(merge),
+            Err(why) => MergeOutcome::Failed(why),
+        },
+    ))
+}
+
+/// A branch checked out in some worktree is not moved under it.
+fn refuse_if_checked_out(git: &RunGit) -> Result<(), String> {
+    let worktrees = git.worktrees().list().map_err(|err| err.to_string())?;
+    match worktrees
+        .iter()
+        .find(|w| w.branch.as_deref() == Some(git.integration_branch.as_str()))
+    {
+        Some(w) => Err(format!(
+            "`{}` is checked out at {}, so teams does not move it (switch that checkout to another branch, then `teams resume` or run again)",
+            git.integration_branch,
+            w.path.display()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Merges `branch` into the integration branch with `--no-ff` and `message` in the integration
+/// worktree `integration` (git before 2.38).
+pub fn merge_in_worktree(
     repo: &Repo,
     integration: &Checkout,
     branch: &str,
@@ -50,10 +146,12 @@ pub fn merge_branch(
             "branch `{branch}` does not exist"
         )));
     };
-    let head = integration.head()?;
-    if let Some(head) = &head
-        && repo.is_ancestor(&tip, head)?
-    {
+    let Some(head) = integration.head()? else {
+        return Ok(MergeOutcome::Failed(
+            "the integration branch has no commit".to_owned(),
+        ));
+    };
+    if repo.is_ancestor(&tip, &head)? {
         return Ok(MergeOutcome::UpToDate);
     }
     let out = integration.git().output([
@@ -89,7 +187,7 @@ pub fn merge_branch(
             stderr
         }));
     }
-    Ok(MergeOutcome::Conflict(files))
+    Ok(MergeOutcome::Conflict { files, base: head })
 }
 
 /// How landing went.

@@ -1,9 +1,9 @@
 //! One merge of the queue (spec §4.1), on its own thread: `--no-ff` into the integration
-//! worktree, and on a conflict the **merger** agent in a dedicated merge worktree.
+//! branch (in memory, `merge.rs`), and on a conflict the **merger** agent in a dedicated merge
+//! worktree.
 //!
-//! The merger never works in the integration worktree: the conflicted merge is aborted there and
-//! made again in `.teams/worktrees/<run>/<unit>@merge`, a detached checkout of the integration
-//! tip. Its result counts only if git shows the merge concluded (no `MERGE_HEAD`, no unmerged
+//! The conflicted merge is made in `.teams/worktrees/<run>/<unit>@merge`, a detached checkout of
+//! the integration tip. Its result counts only if git shows the merge concluded (no `MERGE_HEAD`, no unmerged
 //! paths), the commit joins both sides, the tree is clean, no conflict marker is left in the
 //! files that conflicted, and the run's and the unit's `checks` pass there. Only then is the
 //! integration branch fast-forwarded to it; otherwise nothing moved, the unit is `merge-failed`
@@ -26,7 +26,9 @@ use crate::prd::{EpicStatus, StoryId};
 use crate::roles::MergerContext;
 
 use super::driver::SimWork;
-use super::merge::{MergeOutcome, integration_checkout, merge_branch};
+use super::merge::{
+    Integration, MergeOutcome, integration_checkout, merge_branch, merge_in_worktree,
+};
 use super::messages::WorkerMsg;
 use super::unit::Unit;
 use super::verify::run_checks;
@@ -83,16 +85,26 @@ impl MergeJob {
                 "merge-failed: {why}; the branch `{branch}` is kept"
             ))
         };
-        let integration = {
-            let _lock = self.shared.worktree_lock.lock();
-            integration_checkout(git)
-        };
-        let integration = match integration {
-            Ok(checkout) => checkout,
-            Err(why) => return kept(why),
-        };
         let message = self.message();
-        match merge_branch(&git.repo, &integration, branch, &message) {
+        let (integration, merged) = match merge_branch(git, branch, &message) {
+            Ok(Some(outcome)) => (Integration::Ref, Ok(outcome)),
+            Err(err) => (Integration::Ref, Err(err)),
+            // An older git: in a worktree of the integration branch.
+            Ok(None) => {
+                let checkout = {
+                    let _lock = self.shared.worktree_lock.lock();
+                    integration_checkout(git)
+                };
+                match checkout {
+                    Ok(checkout) => {
+                        let merged = merge_in_worktree(&git.repo, &checkout, branch, &message);
+                        (Integration::Worktree(checkout), merged)
+                    }
+                    Err(why) => return kept(why),
+                }
+            }
+        };
+        match merged {
             Err(err) => kept(format!("the merge failed: {err}")),
             Ok(MergeOutcome::Merged(sha)) => MergeResult::Merged(sha),
             Ok(MergeOutcome::UpToDate) => MergeResult::UpToDate,
@@ -100,13 +112,13 @@ impl MergeJob {
                 "could not merge into `{}`: {why}",
                 git.integration_branch
             )),
-            Ok(MergeOutcome::Conflict(files)) => {
+            Ok(MergeOutcome::Conflict { files, base }) => {
                 let conflict = format!(
                     "merging into `{}` conflicts in {}",
                     git.integration_branch,
                     files.join(", ")
                 );
-                match self.resolve(&integration, &files) {
+                match self.resolve(&integration, &base, &files) {
                     Ok(Ok(sha)) => MergeResult::Merged(sha),
                     Ok(Err(why)) => kept(format!("{conflict}; {why}")),
                     Err(Stop::Interrupted) => MergeResult::Interrupted,
@@ -126,15 +138,12 @@ impl MergeJob {
     /// The merger in its own worktree; `Ok(Err(why))` when its result is refused.
     fn resolve(
         &self,
-        integration: &Checkout,
+        integration: &Integration,
+        tip: &Sha,
         files: &[String],
     ) -> Result<Result<Sha, String>, Stop> {
         let git = &self.shared.git;
         let unit = &self.request.unit;
-        let git_failed = |err: crate::git::GitError| Stop::Fatal(super::setup::git_error(err));
-        let tip = integration.head().map_err(git_failed)?.ok_or_else(|| {
-            Stop::Fatal(TeamsError::internal("the integration branch has no commit"))
-        })?;
         let path = git
             .layout
             .run_worktrees(&git.run_id)
@@ -145,12 +154,12 @@ impl MergeJob {
             if path.exists() {
                 let _ = worktrees.remove(&path, true);
             }
-            if let Err(err) = worktrees.add_detached(&path, &tip) {
+            if let Err(err) = worktrees.add_detached(&path, tip) {
                 return Ok(Err(format!("could not create the merge worktree: {err}")));
             }
         }
         let checkout = Checkout::new(git.repo.git(), &path);
-        let outcome = self.merge_with_merger(&checkout, &tip, files);
+        let outcome = self.merge_with_merger(&checkout, tip, files);
         let removed = {
             let _lock = self.shared.worktree_lock.lock();
             git.worktrees().remove(&path, true)
@@ -165,16 +174,11 @@ impl MergeJob {
             Ok(sha) => sha,
             Err(why) => return Ok(Err(why)),
         };
-        // Only now does the integration branch move, by a fast-forward of its own worktree.
-        let out = integration
-            .git()
-            .output(["merge", "--ff-only", "--quiet", sha.as_str()])
-            .map_err(git_failed)?;
-        if !out.status.success() {
+        // Only now does the integration branch move, from the tip the merge was made on.
+        if let Err(why) = integration.fast_forward(git, &sha, tip) {
             return Ok(Err(format!(
-                "the merger's commit could not be fast-forwarded onto `{}`: {}",
-                git.integration_branch,
-                String::from_utf8_lossy(&out.stderr).trim()
+                "the merger's commit could not be fast-forwarded onto `{}`: {why}",
+                git.integration_branch
             )));
         }
         Ok(Ok(sha))
