@@ -136,10 +136,17 @@ impl Checkout {
     }
 
     /// Uncommitted and untracked paths (`git status --porcelain`), ignored files excluded.
+    ///
+    /// `--no-optional-locks`: status does not write back the index it refreshed (a lock, a write
+    /// and a rename per call, on the path between a builder's end and its validator's start);
+    /// the answer is the same, git compares contents where the recorded stat data is stale.
     pub fn dirty_files(&self) -> Result<Vec<String>, GitError> {
-        let out = self
-            .git
-            .run(["status", "--porcelain=v1", "--untracked-files=all"])?;
+        let out = self.git.run([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "--untracked-files=all",
+        ])?;
         Ok(out
             .lines()
             .filter(|l| !l.is_empty())

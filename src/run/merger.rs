@@ -236,6 +236,7 @@ impl MergeJob {
             attempt: 1,
             reask: false,
             start: Some(tip),
+            under_way: None,
         };
         let reply =
             worker.call_agent(&info, prompt, checkout.path().to_path_buf(), SimWork::Merge)?;

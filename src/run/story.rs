@@ -248,20 +248,24 @@ impl UnitWorker {
             checks: &checks,
         });
         let checkout = self.checkout.clone();
+        // While the builder works, the last validation's checkout is restored for the next one,
+        // from the moment the builder is under way (so it does not slow the builder's start).
+        let (under_way, builder_under_way) = std::sync::mpsc::channel();
+        self.validator
+            .restore_in_background(&self.shared, builder_under_way);
         let info = CallInfo {
             role: Role::Builder,
             story: Some(story),
             attempt: n,
             reask: false,
             start: Some(attempt_start),
+            under_way: Some(under_way),
         };
         let sim = SimWork::Build {
             story,
             attempt: n,
             checkout: &checkout,
         };
-        // While the builder works, the last validation's checkout is restored for the next one.
-        self.validator.restore_in_background(&self.shared);
         let reply = self
             .call_agent(&info, prompt, checkout.path().to_path_buf(), sim)
             .map_err(BuildError::Stop)?;
@@ -406,6 +410,7 @@ impl UnitWorker {
                 attempt: n,
                 reask,
                 start: Some(commit),
+                under_way: None,
             };
             let reply = self.call_agent(
                 &info,

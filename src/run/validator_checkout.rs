@@ -76,14 +76,21 @@ impl ValidatorCheckout {
     }
 
     /// When a builder starts: restores a used checkout in the background, on the commit its
-    /// validator saw (a forced checkout and a clean; a broken checkout is made anew).
-    pub(super) fn restore_in_background(&mut self, shared: &Arc<RunShared>) {
+    /// validator saw (a forced checkout and a clean; a broken checkout is made anew). The work
+    /// begins once `under_way` says the builder is under way, or its sender is gone (the call
+    /// ended first), so its git processes do not compete with the builder's start-up.
+    pub(super) fn restore_in_background(
+        &mut self,
+        shared: &Arc<RunShared>,
+        under_way: std::sync::mpsc::Receiver<()>,
+    ) {
         let State::Used(commit) = std::mem::replace(&mut self.state, State::Unknown) else {
             return;
         };
         let shared = Arc::clone(shared);
         let path = self.path.clone();
         self.state = State::Restoring(std::thread::spawn(move || {
+            let _ = under_way.recv();
             let _lock = shared.worktree_lock.lock();
             shared
                 .git

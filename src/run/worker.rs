@@ -78,6 +78,9 @@ pub(super) struct CallInfo<'a> {
     pub reask: bool,
     /// The commit the agent starts from (recorded in the store).
     pub start: Option<&'a crate::git::Sha>,
+    /// Told once the agent is under way (its first event after the spawn), so background work
+    /// that would compete with its start-up can begin then.
+    pub under_way: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl UnitWorker {
@@ -174,6 +177,7 @@ impl UnitWorker {
             attempt: 1,
             reask: false,
             start: Some(&start),
+            under_way: None,
         };
         let sim = SimWork::Plan {
             title: &title,
@@ -286,22 +290,32 @@ impl UnitWorker {
             let unit = self.unit.id.clone();
             let role = info.role;
             let activity_story = story_id.clone();
-            let on_event = move |event: &AgentEvent| match event {
-                AgentEvent::ToolUse { name } => {
-                    let _ = tx.send(WorkerMsg::Event(EventKind::AgentActivity {
-                        unit: unit.clone(),
-                        story: activity_story.clone(),
-                        role,
-                        activity: name.clone(),
-                    }));
+            let under_way = info.under_way.clone();
+            let told = AtomicBool::new(false);
+            let on_event = move |event: &AgentEvent| {
+                if !matches!(event, AgentEvent::Spawned { .. })
+                    && let Some(under_way) = &under_way
+                    && !told.swap(true, Ordering::Relaxed)
+                {
+                    let _ = under_way.send(());
                 }
-                AgentEvent::Spawned { pid } => {
-                    let _ = tx.send(WorkerMsg::AgentSpawned {
-                        attempt_id,
-                        pid: *pid,
-                    });
+                match event {
+                    AgentEvent::ToolUse { name } => {
+                        let _ = tx.send(WorkerMsg::Event(EventKind::AgentActivity {
+                            unit: unit.clone(),
+                            story: activity_story.clone(),
+                            role,
+                            activity: name.clone(),
+                        }));
+                    }
+                    AgentEvent::Spawned { pid } => {
+                        let _ = tx.send(WorkerMsg::AgentSpawned {
+                            attempt_id,
+                            pid: *pid,
+                        });
+                    }
+                    _ => {}
                 }
-                _ => {}
             };
             let cancel = self.shared.cancel.clone();
             let reply = self.rt.block_on(agent.run(&call, cancel, on_event));
