@@ -77,15 +77,39 @@ impl Repo {
     /// git a controlled environment).
     pub fn open_with(probe: GitRunner) -> Result<Repo, RepoError> {
         let dir = probe.dir().to_path_buf();
-        let output = probe.output(["rev-parse", "--is-bare-repository"])?;
-        if !output.status.success() {
-            return Err(RepoError::NotARepository(dir));
-        }
-        if String::from_utf8_lossy(&output.stdout).trim() == "true" {
-            return Err(RepoError::Bare(dir));
-        }
-        let root = PathBuf::from(probe.run(["rev-parse", "--show-toplevel"])?);
-        let common = probe.run(["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
+        // One process answers the three questions for a usable repository; a bare one (where
+        // `--show-toplevel` fails) or none at all is told apart only then.
+        let output = probe.output([
+            "rev-parse",
+            "--is-bare-repository",
+            "--show-toplevel",
+            "--path-format=absolute",
+            "--git-common-dir",
+        ])?;
+        let answers = String::from_utf8_lossy(&output.stdout).into_owned();
+        let mut lines = answers.lines();
+        let (root, common) = match (
+            output.status.success(),
+            lines.next(),
+            lines.next(),
+            lines.next(),
+        ) {
+            (true, Some("false"), Some(root), Some(common)) => (root.to_owned(), common.to_owned()),
+            _ => {
+                let bare = probe.output(["rev-parse", "--is-bare-repository"])?;
+                if !bare.status.success() {
+                    return Err(RepoError::NotARepository(dir));
+                }
+                if String::from_utf8_lossy(&bare.stdout).trim() == "true" {
+                    return Err(RepoError::Bare(dir));
+                }
+                let root = probe.run(["rev-parse", "--show-toplevel"])?;
+                let common =
+                    probe.run(["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
+                (root, common)
+            }
+        };
+        let root = PathBuf::from(root);
         // Commits and merges teams makes itself never start git's automatic maintenance (a
         // `git maintenance run --auto` process after each, and possibly a `gc` while agents work
         // in other worktrees of the same repository); the user's own git commands still do.
@@ -228,7 +252,13 @@ fn has_identity(git: &GitRunner) -> Result<bool, GitError> {
     {
         return Ok(true);
     }
-    let name = git.succeeds(["config", "user.name"])?;
-    let email = git.succeeds(["config", "user.email"])?;
-    Ok(name && email)
+    // One process for both keys: `--get-regexp` prints each set key (lower-cased) and its value.
+    let out = git.output(["config", "--get-regexp", r"^user\.(name|email)$"])?;
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let has = |key: &str| {
+        listed
+            .lines()
+            .any(|line| line.split_once(' ').map_or(line, |(k, _)| k) == key)
+    };
+    Ok(has("user.name") && has("user.email"))
 }

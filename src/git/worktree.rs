@@ -90,6 +90,38 @@ impl WorktreeManager {
         Ok(())
     }
 
+    /// Creates `branch` at `start` and checks it out at `path`, in one git process (`worktree add
+    /// -b`). Refused, with nothing created, when the branch exists: an existing branch is never
+    /// moved.
+    pub fn add_new_branch(
+        &self,
+        path: &Path,
+        branch: &str,
+        start: &Sha,
+    ) -> Result<(), WorktreeError> {
+        if path.exists() {
+            return Err(WorktreeError::PathExists(path.to_path_buf()));
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| WorktreeError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let path_arg = path.as_os_str().to_owned();
+        self.git.run([
+            std::ffi::OsStr::new("worktree"),
+            "add".as_ref(),
+            "--quiet".as_ref(),
+            "--no-track".as_ref(),
+            "-b".as_ref(),
+            branch.as_ref(),
+            path_arg.as_os_str(),
+            start.as_str().as_ref(),
+        ])?;
+        Ok(())
+    }
+
     /// Checks out `commit` detached at `path`: the read-only view a validator gets.
     pub fn add_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
         if path.exists() {

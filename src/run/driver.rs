@@ -204,6 +204,12 @@ impl RoleAgent {
                 }
             }
             AgentKind::Sim => {
+                // The simulated agent is under way at once (what a CLI's first event says).
+                let mut on_event = on_event;
+                on_event(&AgentEvent::SessionStarted {
+                    session_id: "sim".to_owned(),
+                    model: None,
+                });
                 if !call.sim_delay.is_zero() {
                     tokio::time::sleep(call.sim_delay).await;
                 }

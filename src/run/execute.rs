@@ -92,20 +92,17 @@ async fn execute_async(request: RunRequest, sink: &mut dyn EventSink) -> Result<
     let agents = AgentSet::new(&config);
     let simulated = agents.all_simulated(&prd_units);
     // The agent CLIs are checked before anything is created, so a refused run leaves no trace.
+    // The repository is opened (read only) at the same time: both are a few processes each.
+    // Opened once per run: `prepare` takes it.
+    let dir = git.dir().to_path_buf();
+    let opening = tokio::task::spawn_blocking(move || open_repo(git));
     if !simulated {
-        preflight(
-            &config,
-            &agents,
-            &prd_units,
-            git.dir(),
-            &env,
-            home.as_deref(),
-        )
-        .await?;
+        preflight(&config, &agents, &prd_units, &dir, &env, home.as_deref()).await?;
     }
+    let repo = opening.await.map_err(|err| {
+        TeamsError::internal("opening the repository panicked").with_source(err)
+    })??;
     // One teams per repository: the lock is taken before anything in the repository changes.
-    // Opened once per run: `prepare` takes it (four git processes fewer than opening it twice).
-    let repo = open_repo(git)?;
     let layout = Layout::new(repo.root());
     layout.ensure().map_err(|err| {
         TeamsError::environment(format!("failed to create {}", layout.dir().display()))

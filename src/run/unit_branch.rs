@@ -45,21 +45,29 @@ pub fn prepare_unit_worktree(
     }
     match existing {
         Some(_) if continuing => {}
-        None => repo.create_branch(branch, &integration).map_err(|err| {
-            if let Some(other) = blocking_branch(repo, branch) {
-                return TeamsError::environment(format!(
-                    "the unit branch `{branch}` cannot be created: the branch `{other}` exists"
-                ))
-                .with_hint(format!(
-                    "git cannot hold both; rename that branch (`git branch -m {other} <new-name>`) or delete it"
-                ));
-            }
-            TeamsError::environment(format!("failed to create the unit branch `{branch}`"))
-                .with_source(err)
-                .with_hint(format!(
-                    "a branch `{branch}` or one of its parents may be taken by another branch; rename or delete it"
-                ))
-        })?,
+        // A new branch and its worktree come from one git process.
+        None => {
+            return manager
+                .add_new_branch(worktree, branch, &integration)
+                .map_err(|err| match err {
+                    WorktreeError::PathExists(path) => path_exists(&path),
+                    other => match blocking_branch(repo, branch) {
+                        Some(other_branch) => TeamsError::environment(format!(
+                            "the unit branch `{branch}` cannot be created: the branch `{other_branch}` exists"
+                        ))
+                        .with_hint(format!(
+                            "git cannot hold both; rename that branch (`git branch -m {other_branch} <new-name>`) or delete it"
+                        )),
+                        None => TeamsError::environment(format!(
+                            "failed to create the unit branch `{branch}` and its worktree"
+                        ))
+                        .with_source(other)
+                        .with_hint(format!(
+                            "a branch `{branch}` or one of its parents may be taken by another branch; rename or delete it"
+                        )),
+                    },
+                });
+        }
         Some(tip) if tip == integration => {}
         Some(tip) if repo.is_ancestor(&tip, &integration).map_err(git_error)? => {
             repo.move_branch(branch, &integration, &tip)
@@ -78,14 +86,18 @@ pub fn prepare_unit_worktree(
         }
     }
     manager.add(worktree, branch).map_err(|err| match err {
-        WorktreeError::PathExists(path) => TeamsError::environment(format!(
-            "the worktree path {} already exists",
-            path.display()
-        ))
-        .with_hint("remove it (it is not a worktree teams knows), then run again"),
+        WorktreeError::PathExists(path) => path_exists(&path),
         other => TeamsError::environment(format!("failed to create the worktree for `{branch}`"))
             .with_source(other),
     })
+}
+
+fn path_exists(path: &Path) -> TeamsError {
+    TeamsError::environment(format!(
+        "the worktree path {} already exists",
+        path.display()
+    ))
+    .with_hint("remove it (it is not a worktree teams knows), then run again")
 }
 
 /// A branch can be checked out in one worktree only. When an earlier run's worktree still has
