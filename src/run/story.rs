@@ -252,7 +252,7 @@ impl UnitWorker {
         // from the moment the builder is under way (so it does not slow the builder's start).
         let (under_way, builder_under_way) = std::sync::mpsc::channel();
         self.validator
-            .restore_in_background(&self.shared, builder_under_way);
+            .restore_in_background(&self.shared, builder_under_way, attempt_start);
         let info = CallInfo {
             role: Role::Builder,
             story: Some(story),

@@ -9,6 +9,7 @@
 //! - right after a validation the checkout is only marked used; when the unit's next builder
 //!   starts, a thread puts the checkout back on the validated commit and cleans it, while the
 //!   builder works (the last story of a unit never pays for it: the checkout is removed instead);
+//!   a unit's first builder has the checkout created the same way, on the commit it starts from;
 //! - when a builder exits, a thread moves the (by then pristine) checkout to the builder's tip
 //!   with one forced checkout, while the build is verified; if verification settles on another
 //!   commit (`auto_commit`) or anything failed, the checkout is restored in full before the
@@ -76,16 +77,20 @@ impl ValidatorCheckout {
     }
 
     /// When a builder starts: restores a used checkout in the background, on the commit its
-    /// validator saw (a forced checkout and a clean; a broken checkout is made anew). The work
-    /// begins once `under_way` says the builder is under way, or its sender is gone (the call
-    /// ended first), so its git processes do not compete with the builder's start-up.
+    /// validator saw (a forced checkout and a clean; a broken checkout is made anew), or makes a
+    /// checkout not made yet, on `start` (the commit the builder starts from). The work begins
+    /// once `under_way` says the builder is under way, or its sender is gone (the call ended
+    /// first), so its git processes do not compete with the builder's start-up.
     pub(super) fn restore_in_background(
         &mut self,
         shared: &Arc<RunShared>,
         under_way: std::sync::mpsc::Receiver<()>,
+        start: &Sha,
     ) {
-        let State::Used(commit) = std::mem::replace(&mut self.state, State::Unknown) else {
-            return;
+        let commit = match std::mem::replace(&mut self.state, State::Unknown) {
+            State::Used(commit) => commit,
+            State::Unknown if !self.path.exists() => start.clone(),
+            _ => return,
         };
         let shared = Arc::clone(shared);
         let path = self.path.clone();
