@@ -80,8 +80,17 @@ pub(super) struct Dispatcher<'a> {
     workers: Vec<tokio::task::JoinHandle<()>>,
     /// Puts `prd.json` on disk while the loop runs (`prd_writer.rs`); `None` before and after.
     prd_writer: Option<PrdWriter>,
-    /// Worktrees of units that finished, removed once the next unit has started.
-    finished_worktrees: Vec<(UnitId, std::path::PathBuf)>,
+    /// Worktrees and validator checkouts of units that finished, removed once the next unit
+    /// has started.
+    finished_worktrees: Vec<Leftover>,
+}
+
+/// A finished unit's worktree or validator checkout, to remove.
+struct Leftover {
+    unit: UnitId,
+    path: std::path::PathBuf,
+    /// A validator checkout (removed with `--force`), not the unit's worktree.
+    validator: bool,
 }
 
 /// What a resumed run starts from besides `prd.json`.
@@ -418,7 +427,18 @@ impl<'a> Dispatcher<'a> {
             | WorkerMsg::CommitSeen { .. }) => self.record_transition(msg),
             WorkerMsg::MergeFinished { unit, result } => self.merge_finished(&unit, result),
             WorkerMsg::PrdWriteFailed { error } => self.save_failed(error),
-            WorkerMsg::Finished { unit, end } => {
+            WorkerMsg::Finished {
+                unit,
+                end,
+                validator_checkout,
+            } => {
+                if let Some(path) = validator_checkout {
+                    self.finished_worktrees.push(Leftover {
+                        unit: unit.clone(),
+                        path,
+                        validator: true,
+                    });
+                }
                 match end {
                     WorkerEnd::Done => self.unit_done(&unit),
                     WorkerEnd::Interrupted => {
@@ -476,24 +496,41 @@ impl<'a> Dispatcher<'a> {
     pub(super) fn remove_unit_worktree_soon(&mut self, id: &UnitId) {
         let git = &self.shared.git;
         let path = git.layout.unit_worktree(&git.run_id, id);
-        self.finished_worktrees.push((id.clone(), path));
+        self.finished_worktrees.push(Leftover {
+            unit: id.clone(),
+            path,
+            validator: false,
+        });
     }
 
     /// Removes the worktrees [`Self::remove_unit_worktree_soon`] set aside, each on a blocking
     /// thread (under the worktree lock); the run waits for them before it ends.
     fn remove_finished_worktrees(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
-        for (id, path) in std::mem::take(&mut self.finished_worktrees) {
+        for leftover in std::mem::take(&mut self.finished_worktrees) {
             let shared = self.shared.clone();
             let tx = tx.clone();
             self.workers.push(tokio::task::spawn_blocking(move || {
+                let Leftover {
+                    unit,
+                    path,
+                    validator,
+                } = leftover;
+                // A validator checkout goes whatever a validator left in it; a unit's
+                // worktree only when clean.
                 let result = {
                     let _lock = shared.worktree_lock.lock();
-                    shared.git.worktrees().remove(&path, false)
+                    shared.git.worktrees().remove(&path, validator)
                 };
                 if let Err(err) = result {
-                    let _ = tx.send(WorkerMsg::Event(EventKind::Warning {
-                        message: format!("kept the worktree of {id}: {err}"),
-                    }));
+                    let message = if validator {
+                        format!(
+                            "failed to remove the validator checkout {}: {err}",
+                            path.display()
+                        )
+                    } else {
+                        format!("kept the worktree of {unit}: {err}")
+                    };
+                    let _ = tx.send(WorkerMsg::Event(EventKind::Warning { message }));
                 }
             }));
         }

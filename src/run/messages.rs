@@ -62,7 +62,12 @@ pub enum WorkerMsg {
         ack: oneshot::Sender<()>,
     },
     /// The worker is done with its unit.
-    Finished { unit: UnitId, end: WorkerEnd },
+    Finished {
+        unit: UnitId,
+        end: WorkerEnd,
+        /// The unit's validator checkout, for the dispatcher to remove.
+        validator_checkout: Option<std::path::PathBuf>,
+    },
     /// The merge job is done with a unit's merge (`merger.rs`).
     MergeFinished {
         unit: UnitId,

@@ -458,17 +458,6 @@ impl UnitWorker {
         })
     }
 
-    /// When the unit ends, however it ends: its validator checkout is removed with `--force`, so
-    /// whatever the last validator did there is discarded with it.
-    pub(super) fn remove_validator_checkout(&mut self) {
-        if let Err(err) = self.validator.remove(&self.shared) {
-            self.warn(format!(
-                "failed to remove the validator checkout {}: {err}",
-                self.validator.path().display()
-            ));
-        }
-    }
-
     /// A validator works in its own checkout, but git lets it move the unit branch from there;
     /// if it did, the branch is put back on the validated commit.
     fn ensure_branch_at(&self, commit: &Sha) -> Result<(), Stop> {

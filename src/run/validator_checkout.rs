@@ -162,15 +162,11 @@ impl ValidatorCheckout {
         Ok(())
     }
 
-    /// Removes the checkout with `--force` (whatever a validator left goes with it), after any
-    /// background work in it has ended.
-    pub(super) fn remove(&mut self, shared: &RunShared) -> Result<(), WorktreeError> {
+    /// The unit is done: waits for any background work and gives the checkout's path (when it
+    /// exists) for the dispatcher to remove with `--force` once the next unit has started.
+    pub(super) fn hand_over(&mut self) -> Option<PathBuf> {
         self.settle();
-        if !self.path.exists() {
-            return Ok(());
-        }
-        let _lock = shared.worktree_lock.lock();
-        shared.git.worktrees().remove(&self.path, true)
+        self.path.exists().then(|| self.path.clone())
     }
 
     /// Waits for a background restore and returns what is known now (the state is left

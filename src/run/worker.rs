@@ -120,13 +120,14 @@ impl UnitWorker {
             Err(Stop::Interrupted) => WorkerEnd::Interrupted,
             Err(Stop::Fatal(err)) => WorkerEnd::Fatal(err),
         };
+        // The dispatcher removes the validator checkout once the next unit has started (so
+        // its git processes do not hold the worktree lock the next unit needs).
+        let validator_checkout = self.validator.hand_over();
         let _ = self.tx.send(WorkerMsg::Finished {
             unit: self.unit.id.clone(),
             end,
+            validator_checkout,
         });
-        // After the report, so the dispatcher merges the unit meanwhile; it waits for this
-        // thread before the run ends.
-        self.remove_validator_checkout();
     }
 
     fn work(&mut self) -> Result<(), Stop> {
