@@ -18,6 +18,7 @@ use crate::plan::ready::{self, Action, Dependency, Progress};
 use crate::prd::{EpicId, EpicStatus, StoryId};
 use crate::store::Store;
 
+use super::ahead::Ahead;
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 use super::failpoint;
 use super::merge::{LandOutcome, land};
@@ -61,10 +62,10 @@ pub(super) struct Dispatcher<'a> {
     /// Where `teams resume` found the stories of units that were running.
     resume: BTreeMap<UnitId, BTreeMap<StoryId, StoryResume>>,
     /// Units that were running when the run stopped: their branches are taken as they are.
-    continuing: std::collections::BTreeSet<UnitId>,
+    pub(super) continuing: std::collections::BTreeSet<UnitId>,
     pub(super) slots: BTreeMap<UnitId, Slot>,
     /// Each unit's dependencies, for the scheduling policy (`plan::ready`).
-    deps: Vec<Vec<Dependency>>,
+    pub(super) deps: Vec<Vec<Dependency>>,
     /// Finished units wait here for their merge, one merge at a time.
     pub(super) merges: MergeQueue,
     costs: BTreeMap<UnitId, f64>,
@@ -83,6 +84,8 @@ pub(super) struct Dispatcher<'a> {
     /// Worktrees and validator checkouts of units that finished, removed once the next unit
     /// has started.
     finished_worktrees: Vec<Leftover>,
+    /// The next unit's branch and worktree, made while the running one finishes (`ahead.rs`).
+    pub(super) ahead: Option<Ahead>,
 }
 
 /// A finished unit's worktree or validator checkout, to remove.
@@ -153,6 +156,7 @@ impl<'a> Dispatcher<'a> {
             workers: Vec::new(),
             prd_writer: None,
             finished_worktrees: Vec::new(),
+            ahead: None,
         }
     }
 
@@ -217,6 +221,7 @@ impl<'a> Dispatcher<'a> {
         for worker in std::mem::take(&mut self.workers) {
             let _ = worker.await;
         }
+        self.discard_ahead();
         // `prd.json` is complete before the run records its end.
         if let Some(writer) = self.prd_writer.take() {
             writer.flush();
@@ -242,21 +247,7 @@ impl<'a> Dispatcher<'a> {
         } else {
             0
         };
-        let progress: Vec<Progress> = self
-            .units
-            .iter()
-            .map(|u| match &self.slots[&u.id] {
-                // Held back (a todo of a stopped sprint, or one whose lower-ranked todos have
-                // not ended): it neither starts nor is blocked yet, and its dependents wait.
-                Slot::Waiting if self.held_back(u) => Progress::Stopped,
-                Slot::Waiting => Progress::Waiting,
-                Slot::Running => Progress::Running,
-                Slot::Merging => Progress::Merging,
-                Slot::Done(EpicStatus::Completed) => Progress::Completed,
-                Slot::Done(_) => Progress::NotCompleted,
-                Slot::Stopped => Progress::Stopped,
-            })
-            .collect();
+        let progress = self.progress();
         for action in ready::next_actions(&self.deps, &progress, free) {
             match action {
                 Action::Block { unit, dependency } => {
@@ -295,6 +286,29 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
+    /// Where each unit is, for the scheduling policy.
+    pub(super) fn progress(&self) -> Vec<Progress> {
+        self.units
+            .iter()
+            .map(|u| match &self.slots[&u.id] {
+                // Held back (a todo of a stopped sprint, or one whose lower-ranked todos have
+                // not ended): it neither starts nor is blocked yet, and its dependents wait.
+                Slot::Waiting if self.held_back(u) => Progress::Stopped,
+                Slot::Waiting => Progress::Waiting,
+                Slot::Running => Progress::Running,
+                Slot::Merging => Progress::Merging,
+                Slot::Done(EpicStatus::Completed) => Progress::Completed,
+                Slot::Done(_) => Progress::NotCompleted,
+                Slot::Stopped => Progress::Stopped,
+            })
+            .collect()
+    }
+
+    /// Whether a unit could start now.
+    pub(super) fn slot_free(&self) -> bool {
+        self.may_start()
+    }
+
     fn running(&self) -> usize {
         self.slots.values().filter(|s| **s == Slot::Running).count()
     }
@@ -322,11 +336,13 @@ impl<'a> Dispatcher<'a> {
         let git = &self.shared.git;
         let branch = git.unit_branch(&unit.id);
         let worktree = git.layout.unit_worktree(&git.run_id, &unit.id);
-        {
+        if !self.take_ahead(&unit.id)? {
+            let git = &self.shared.git;
             let _lock = self.shared.worktree_lock.lock();
             let continuing = self.continuing.contains(&unit.id);
             prepare_unit_worktree(git, &branch, &worktree, continuing)?;
         }
+        let git = &self.shared.git;
         failpoint::hit("worktree-created");
         let tip = git
             .repo
@@ -420,8 +436,15 @@ impl<'a> Dispatcher<'a> {
                 }
                 let _ = ack.send(());
             }
+            WorkerMsg::AttemptStarted { attempt, ack } => {
+                let builds = (attempt.role == crate::agent::Role::Builder && attempt.attempt == 1)
+                    .then(|| (attempt.unit.clone(), attempt.story.clone()));
+                self.record_transition(WorkerMsg::AttemptStarted { attempt, ack });
+                if let Some((unit, story)) = builds {
+                    self.build_started(&unit, story.as_ref().map(|s| s.as_str()));
+                }
+            }
             msg @ (WorkerMsg::StoryStarted { .. }
-            | WorkerMsg::AttemptStarted { .. }
             | WorkerMsg::AgentSpawned { .. }
             | WorkerMsg::AgentEnded { .. }
             | WorkerMsg::CommitSeen { .. }) => self.record_transition(msg),

@@ -6,6 +6,7 @@
 //! state; `worker` runs one unit on its own thread and `story` holds the pushback rule. The loop
 //! never prints: it emits [`RunEvent`]s to an [`EventSink`].
 
+mod ahead;
 mod backend_pause;
 mod dispatcher;
 mod driver;
