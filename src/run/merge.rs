@@ -12,6 +12,8 @@
 //! A git older than 2.38 has no `merge-tree --write-tree`; there the merges happen as before in a
 //! worktree of the integration branch that only `teams` uses ([`Integration::Worktree`]).
 
+use std::sync::Mutex;
+
 use crate::git::{Checkout, GitError, Repo, Sha, TreeMerge, WorktreeManager};
 
 use super::setup::RunGit;
@@ -40,10 +42,21 @@ pub enum Integration {
 
 impl Integration {
     /// Moves the integration branch from `old` to `new`, a commit that contains it.
-    pub fn fast_forward(&self, git: &RunGit, new: &Sha, old: &Sha) -> Result<(), String> {
+    /// `worktree_lock` is the run's lock on worktree operations: listing the worktrees while
+    /// another thread adds one can catch git's files half-written.
+    pub fn fast_forward(
+        &self,
+        git: &RunGit,
+        worktree_lock: &Mutex<()>,
+        new: &Sha,
+        old: &Sha,
+    ) -> Result<(), String> {
         match self {
             Integration::Ref => {
-                refuse_if_checked_out(git)?;
+                {
+                    let _lock = worktree_lock.lock();
+                    refuse_if_checked_out(git)?;
+                }
                 git.repo
                     .move_branch(&git.integration_branch, new, old)
                     .map_err(|err| err.to_string())
@@ -83,6 +96,7 @@ pub fn integration_checkout(git: &RunGit) -> Result<Checkout, String> {
 /// when this git cannot (older than 2.38: merge in a worktree with [`merge_in_worktree`]).
 pub fn merge_branch(
     git: &RunGit,
+    worktree_lock: &Mutex<()>,
     branch: &str,
     message: &str,
 ) -> Result<Option<MergeOutcome>, GitError> {
@@ -110,7 +124,7 @@ pub fn merge_branch(
     };
     let merge = repo.commit_tree(&tree, &[&head, &tip], message)?;
     Ok(Some(
-        match Integration::Ref.fast_forward(git, &merge, &head) {
+        match Integration::Ref.fast_forward(git, worktree_lock, &merge, &head) {
             Ok(()) => MergeOutcome::Merged(merge),
             Err(why) => MergeOutcome::Failed(why),
         },

@@ -86,24 +86,25 @@ impl MergeJob {
             ))
         };
         let message = self.message();
-        let (integration, merged) = match merge_branch(git, branch, &message) {
-            Ok(Some(outcome)) => (Integration::Ref, Ok(outcome)),
-            Err(err) => (Integration::Ref, Err(err)),
-            // An older git: in a worktree of the integration branch.
-            Ok(None) => {
-                let checkout = {
-                    let _lock = self.shared.worktree_lock.lock();
-                    integration_checkout(git)
-                };
-                match checkout {
-                    Ok(checkout) => {
-                        let merged = merge_in_worktree(&git.repo, &checkout, branch, &message);
-                        (Integration::Worktree(checkout), merged)
+        let (integration, merged) =
+            match merge_branch(git, &self.shared.worktree_lock, branch, &message) {
+                Ok(Some(outcome)) => (Integration::Ref, Ok(outcome)),
+                Err(err) => (Integration::Ref, Err(err)),
+                // An older git: in a worktree of the integration branch.
+                Ok(None) => {
+                    let checkout = {
+                        let _lock = self.shared.worktree_lock.lock();
+                        integration_checkout(git)
+                    };
+                    match checkout {
+                        Ok(checkout) => {
+                            let merged = merge_in_worktree(&git.repo, &checkout, branch, &message);
+                            (Integration::Worktree(checkout), merged)
+                        }
+                        Err(why) => return kept(why),
                     }
-                    Err(why) => return kept(why),
                 }
-            }
-        };
+            };
         match merged {
             Err(err) => kept(format!("the merge failed: {err}")),
             Ok(MergeOutcome::Merged(sha)) => MergeResult::Merged(sha),
@@ -175,7 +176,7 @@ impl MergeJob {
             Err(why) => return Ok(Err(why)),
         };
         // Only now does the integration branch move, from the tip the merge was made on.
-        if let Err(why) = integration.fast_forward(git, &sha, tip) {
+        if let Err(why) = integration.fast_forward(git, &self.shared.worktree_lock, &sha, tip) {
             return Ok(Err(format!(
                 "the merger's commit could not be fast-forwarded onto `{}`: {why}",
                 git.integration_branch
