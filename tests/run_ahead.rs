@@ -45,10 +45,14 @@ fn held_script(go: &std::path::Path) -> Script {
 
 const EPIC2_BRANCH: &str = "teams/proj/unit/EPIC-2";
 
-/// The integration branch moves (as another unit's merge would move it) after EPIC-2's worktree
-/// was made ahead and before EPIC-2 starts: EPIC-2 still starts from the tip of its start.
-#[test]
-fn a_unit_made_ahead_starts_from_the_integration_tip_of_its_start() {
+/// A `teams run` of [`two_epics`] held in US-1's build once EPIC-2's worktree was made ahead;
+/// writing the returned path lets the build go on.
+fn made_ahead() -> (
+    Project,
+    std::process::Child,
+    std::path::PathBuf,
+    tempfile::TempDir,
+) {
     let release = tempfile::tempdir().unwrap();
     let go = release.path().join("go");
     let p = Project::with_prd(&two_epics(), NO_PLANNER, &held_script(&go));
@@ -57,6 +61,14 @@ fn a_unit_made_ahead_starts_from_the_integration_tip_of_its_start() {
         || worktree_has(&p, "EPIC-2/prd.json"),
         "EPIC-2's worktree to be made ahead",
     );
+    (p, child, go, release)
+}
+
+/// The integration branch moves (as another unit's merge would move it) after EPIC-2's worktree
+/// was made ahead and before EPIC-2 starts: EPIC-2 still starts from the tip of its start.
+#[test]
+fn a_unit_made_ahead_starts_from_the_integration_tip_of_its_start() {
+    let (p, child, go, _release) = made_ahead();
     assert!(
         p.calls().iter().all(|(_, story)| story != "US-2"),
         "made ahead, not started"
@@ -95,14 +107,7 @@ fn a_unit_made_ahead_starts_from_the_integration_tip_of_its_start() {
 /// worktree and its empty branch are gone, and resume runs both epics.
 #[test]
 fn a_unit_made_ahead_that_never_starts_leaves_nothing_behind() {
-    let release = tempfile::tempdir().unwrap();
-    let go = release.path().join("go");
-    let p = Project::with_prd(&two_epics(), NO_PLANNER, &held_script(&go));
-    let child = p.spawn(&["run"]);
-    wait_until(
-        || worktree_has(&p, "EPIC-2/prd.json"),
-        "EPIC-2's worktree to be made ahead",
-    );
+    let (p, child, go, _release) = made_ahead();
     sigint(&child);
     let out = wait_for_exit(child);
     assert_eq!(out.status.code(), Some(20), "{}", describe(&out));

@@ -9,67 +9,17 @@ mod common;
 mod durable;
 #[path = "common/fake_agent.rs"]
 mod fake_agent;
+#[path = "common/units.rs"]
+mod units;
 
 use std::path::{Path, PathBuf};
 
 use durable::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use teams_fake_agent::{Match, Script, Step};
+use units::*;
 
 const NO_PLANNER: &str = "planner = \"never\"\n";
-
-/// EPIC-1 and EPIC-2 both write `shared.txt` (so the second merge conflicts); EPIC-3 needs both.
-fn conflicting_prd() -> Value {
-    let epic = |id: &str, deps: &[&str], story_id: &str| {
-        json!({"id": id, "title": format!("Epic {id}"), "dependsOn": deps,
-               "userStories": [story(story_id, &format!("Story {story_id}"))]})
-    };
-    json!({"project": "Proj", "epics": [
-        epic("EPIC-1", &[], "US-1"),
-        epic("EPIC-2", &[], "US-2"),
-        epic("EPIC-3", &["EPIC-1", "EPIC-2"], "US-3"),
-    ]})
-}
-
-fn build(path: &str, content: &str) -> Vec<Step> {
-    vec![
-        Step::SleepMs(50),
-        Step::Commit {
-            path: path.into(),
-            content: Some(content.into()),
-            message: None,
-        },
-        Step::Final(HANDOFF.into()),
-    ]
-}
-
-fn conflicting_script() -> Script {
-    Script::default()
-        .rule(
-            Match::role("merger"),
-            vec![
-                Step::Commit {
-                    path: "shared.txt".into(),
-                    content: Some("one\ntwo\n".into()),
-                    message: Some("teams: merge, both kept".into()),
-                },
-                Step::Final("kept both lines of shared.txt".into()),
-            ],
-        )
-        .rule(
-            Match::role("builder").story("US-1"),
-            build("shared.txt", "one\n"),
-        )
-        .rule(
-            Match::role("builder").story("US-2"),
-            build("shared.txt", "two\n"),
-        )
-        .rule(
-            Match::role("builder").story("US-3"),
-            build("three.txt", "three\n"),
-        )
-        .rule(Match::role("validator"), vec![verdict(true, "")])
-}
 
 /// A `git` first on `PATH` that logs its arguments and runs the real one; with `old` set it
 /// answers `merge-tree --write-tree` the way git before 2.38 does (a usage error, exit 129).
@@ -192,7 +142,11 @@ fn integration_checkouts(calls: &[String]) -> Vec<&String> {
 
 #[test]
 fn merges_are_made_without_a_checkout_of_the_integration_branch() {
-    let p = Project::with_prd(&conflicting_prd(), NO_PLANNER, &conflicting_script());
+    let p = Project::with_prd(
+        &conflicting_prd(),
+        NO_PLANNER,
+        &conflicting_script(resolving_merger()),
+    );
     let git = GitWrapper::install(&p, false);
     let out = git.run(&p, &["run", "--parallel", "2"]);
     assert_merged_run(&p, &out);
@@ -217,7 +171,11 @@ fn merges_are_made_without_a_checkout_of_the_integration_branch() {
 
 #[test]
 fn a_git_without_merge_tree_write_tree_merges_in_a_worktree_as_before() {
-    let p = Project::with_prd(&conflicting_prd(), NO_PLANNER, &conflicting_script());
+    let p = Project::with_prd(
+        &conflicting_prd(),
+        NO_PLANNER,
+        &conflicting_script(resolving_merger()),
+    );
     let git = GitWrapper::install(&p, true);
     let out = git.run(&p, &["run", "--parallel", "2"]);
     assert_merged_run(&p, &out);

@@ -70,16 +70,7 @@ impl WorktreeManager {
 
     /// Checks out the existing `branch` at `path` (which must not exist yet).
     pub fn add(&self, path: &Path, branch: &str) -> Result<(), WorktreeError> {
-        if path.exists() {
-            return Err(WorktreeError::PathExists(path.to_path_buf()));
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| WorktreeError::CreateDir {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let path_arg = path.as_os_str().to_owned();
+        let path_arg = free_path(path)?;
         self.git.run([
             std::ffi::OsStr::new("worktree"),
             "add".as_ref(),
@@ -99,16 +90,7 @@ impl WorktreeManager {
         branch: &str,
         start: &Sha,
     ) -> Result<(), WorktreeError> {
-        if path.exists() {
-            return Err(WorktreeError::PathExists(path.to_path_buf()));
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| WorktreeError::CreateDir {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let path_arg = path.as_os_str().to_owned();
+        let path_arg = free_path(path)?;
         self.git.run([
             std::ffi::OsStr::new("worktree"),
             "add".as_ref(),
@@ -332,6 +314,20 @@ fn parse_worktree_list(text: &str) -> Vec<WorktreeInfo> {
     }
     out.extend(current);
     out
+}
+
+/// `path` as an argument for a new worktree: refused when it exists, its parent made.
+fn free_path(path: &Path) -> Result<std::ffi::OsString, WorktreeError> {
+    if path.exists() {
+        return Err(WorktreeError::PathExists(path.to_path_buf()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| WorktreeError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(path.as_os_str().to_owned())
 }
 
 #[cfg(test)]
