@@ -46,7 +46,7 @@ impl Dispatcher<'_> {
             .find(|u| &u.id == unit)
             .and_then(|u| u.pending_stories().last())
             .map(|s| s.id.as_str());
-        if self.ahead.is_some() || story.is_none() || story != last || self.slot_free() {
+        if self.ahead.is_some() || story.is_none() || story != last || self.may_start() {
             return;
         }
         let progress = self.progress();

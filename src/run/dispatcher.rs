@@ -75,9 +75,8 @@ pub(super) struct Dispatcher<'a> {
     budget_reached: bool,
     pub(super) fatal: Option<TeamsError>,
     landed: bool,
-    /// The workers' threads, and the removals of finished units' worktrees: a worker reports its
-    /// end first and removes its validator checkout after (while the dispatcher merges), so the
-    /// run waits for them before it ends.
+    /// The workers' threads, and the removals of finished units' worktrees and validator
+    /// checkouts (`remove_finished_worktrees`): the run waits for them before it ends.
     workers: Vec<tokio::task::JoinHandle<()>>,
     /// Puts `prd.json` on disk while the loop runs (`prd_writer.rs`); `None` before and after.
     prd_writer: Option<PrdWriter>,
@@ -304,16 +303,12 @@ impl<'a> Dispatcher<'a> {
             .collect()
     }
 
-    /// Whether a unit could start now.
-    pub(super) fn slot_free(&self) -> bool {
-        self.may_start()
-    }
-
     fn running(&self) -> usize {
         self.slots.values().filter(|s| **s == Slot::Running).count()
     }
 
-    fn may_start(&self) -> bool {
+    /// Whether a unit could start now.
+    pub(super) fn may_start(&self) -> bool {
         !self.interrupted
             && !self.budget_reached
             && self.fatal.is_none()
@@ -513,7 +508,6 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// A finished unit's worktree goes (its branch stays); one with uncommitted work is kept.
     /// A finished unit's worktree goes after the next unit has started (its branch holds the
     /// work): removing it takes a few git processes that need not delay the next builder.
     pub(super) fn remove_unit_worktree_soon(&mut self, id: &UnitId) {
@@ -559,6 +553,7 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
+    /// A finished unit's worktree goes (its branch stays); one with uncommitted work is kept.
     pub(super) fn remove_unit_worktree(&mut self, id: &UnitId) {
         let git = &self.shared.git;
         let path = git.layout.unit_worktree(&git.run_id, id);
