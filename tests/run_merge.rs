@@ -220,9 +220,11 @@ fn an_integration_branch_checked_out_during_the_run_is_not_moved() {
     ]});
     let p = Project::with_prd(&prd, NO_PLANNER, &script);
     let child = p.spawn(&["run"]);
+    // Once the builder is under way, teams makes the validator checkout in the background; a
+    // `git worktree add` of ours while git writes that one's files could read them half-written.
     wait_until(
-        || p.calls().iter().any(|(role, _)| role == "builder"),
-        "the builder to start",
+        || worktree_has(&p, "EPIC-1@validator/prd.json"),
+        "the builder to start and its validator checkout to be made",
     );
     let theirs = p.env.root().join("their-checkout");
     p.git(&["worktree", "add", "-q", path_str(&theirs), INTEGRATION]);
