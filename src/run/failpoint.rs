@@ -68,3 +68,26 @@ pub fn hit(name: &str) {
         std::process::abort();
     }
 }
+
+/// Where the tests make a thread panic (`__TEAMS_PANICPOINT=<name>`), to prove a panicking
+/// worker or merge job ends the run with an internal error instead of leaving it waiting.
+pub const PANIC_POINTS: &[&str] = &["worker-started", "merge-started"];
+
+/// Panics here when the tests armed `name` (read once; one relaxed load when unset).
+pub fn panic_point(name: &str) {
+    debug_assert!(PANIC_POINTS.contains(&name), "unknown panic point {name}");
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    let armed = ARMED.get_or_init(|| std::env::var("__TEAMS_PANICPOINT").ok());
+    if armed.as_deref() == Some(name) {
+        panic!("panic point {name} (a test)");
+    }
+}
+
+/// The message of a caught panic, for the error that reports it.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}

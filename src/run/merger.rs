@@ -70,7 +70,15 @@ pub(super) struct MergeJob {
 
 impl MergeJob {
     pub fn run(self) {
-        let result = self.merge();
+        // The dispatcher waits for this report, so a panic becomes one (an internal error).
+        let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.merge()));
+        let result = merged.unwrap_or_else(|panic| {
+            MergeResult::Fatal(TeamsError::internal(format!(
+                "the merge of {} panicked: {}",
+                self.request.unit.id,
+                super::failpoint::panic_message(panic.as_ref())
+            )))
+        });
         let _ = self.tx.send(WorkerMsg::MergeFinished {
             unit: self.request.unit.id.clone(),
             result,
@@ -78,6 +86,7 @@ impl MergeJob {
     }
 
     fn merge(&self) -> MergeResult {
+        super::failpoint::panic_point("merge-started");
         let git = &self.shared.git;
         let branch = &self.request.branch;
         let kept = |why: String| {

@@ -115,10 +115,18 @@ impl UnitWorker {
 
     /// Works on the unit to the end and reports how it ended. Runs on a blocking thread.
     pub fn run(mut self) {
-        let end = match self.work() {
-            Ok(()) => WorkerEnd::Done,
-            Err(Stop::Interrupted) => WorkerEnd::Interrupted,
-            Err(Stop::Fatal(err)) => WorkerEnd::Fatal(err),
+        // A panic ends the run with an internal error (the dispatcher waits for this report,
+        // so it must come whatever happens); the unit can be resumed.
+        let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work()));
+        let end = match worked {
+            Ok(Ok(())) => WorkerEnd::Done,
+            Ok(Err(Stop::Interrupted)) => WorkerEnd::Interrupted,
+            Ok(Err(Stop::Fatal(err))) => WorkerEnd::Fatal(err),
+            Err(panic) => WorkerEnd::Fatal(TeamsError::internal(format!(
+                "the worker of {} panicked: {}",
+                self.unit.id,
+                super::failpoint::panic_message(panic.as_ref())
+            ))),
         };
         // The dispatcher removes the validator checkout once the next unit has started (so
         // its git processes do not hold the worktree lock the next unit needs).
@@ -131,6 +139,7 @@ impl UnitWorker {
     }
 
     fn work(&mut self) -> Result<(), Stop> {
+        super::failpoint::panic_point("worker-started");
         let plan = self.plan()?;
         let mut handoffs: Vec<(String, String)> = Vec::new();
         let stories: Vec<Story> = self.unit.pending_stories().cloned().collect();
