@@ -107,6 +107,10 @@ fn a_commit_made_before_the_crash_is_adopted_and_validated() {
 /// it next writes); resume must stop it before going on.
 #[test]
 fn an_agent_left_running_by_a_crash_is_stopped_by_resume() {
+    // The builder says it is at work only once its last output is written: a fake killed with
+    // output still to write would die of the closed pipe instead of outliving teams.
+    let marks = tempfile::tempdir().unwrap();
+    let at_work = marks.path().join("at-work");
     let hanging = script_after(Script::default().rule(
         Match::role("builder").story("US-1"),
         vec![
@@ -114,15 +118,13 @@ fn an_agent_left_running_by_a_crash_is_stopped_by_resume() {
                 path: "working".into(),
                 content: None,
             },
+            Step::Signal(at_work.display().to_string()),
             Step::Hang,
         ],
     ));
     let p = Project::new(TOML, &hanging);
     let mut child = p.spawn(&["run"]);
-    wait_until(
-        || worktree_has(&p, "EPIC-1/working"),
-        "the builder to be at work",
-    );
+    wait_until(|| at_work.exists(), "the builder to be at work");
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let orphans = p.live_agents();

@@ -242,6 +242,9 @@ pub enum Step {
     /// Wait until this path exists (polled; gives up after a minute), so a test can hold an
     /// agent at a known point while it acts on the run (e.g. `teams sprint stop`).
     WaitFor(String),
+    /// Create this (empty) file, with no output: the counterpart of `WaitFor`, telling a test
+    /// the agent got here, every earlier step's output already written to stdout.
+    Signal(String),
     /// Sleep forever (until killed).
     Hang,
     /// Ignore SIGTERM from now on (only SIGKILL stops it).

@@ -155,6 +155,11 @@ impl Runner<'_> {
                     std::thread::sleep(Duration::from_millis(20));
                 }
             }
+            Step::Signal(path) => {
+                if let Err(e) = std::fs::write(path, "") {
+                    fail(&format!("failed to write {path}: {e}"));
+                }
+            }
             Step::Hang => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
