@@ -22,7 +22,8 @@ use units::*;
 const NO_PLANNER: &str = "planner = \"never\"\n";
 
 /// A `git` first on `PATH` that logs its arguments and runs the real one; with `old` set it
-/// answers `merge-tree --write-tree` the way git before 2.38 does (a usage error, exit 129).
+/// answers `merge-tree --write-tree` the way git before 2.38 does (a usage error, exit 129; git
+/// before 2.42 answers `--attr-source` the same way).
 struct GitWrapper {
     dir: PathBuf,
     log: PathBuf,
@@ -254,4 +255,49 @@ fn an_integration_branch_checked_out_during_the_run_is_not_moved() {
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// A merge reads `.gitattributes` from the integration branch, as `git merge` in a checkout of it
+/// would (not from the user's own checkout, here the base without the file): EPIC-1 adds
+/// `shared.txt merge=union`, so EPIC-2's conflicting `shared.txt` merges cleanly, both lines kept,
+/// and no merger is called.
+#[test]
+fn merges_read_gitattributes_from_the_integration_branch() {
+    let union = vec![
+        Step::Commit {
+            path: ".gitattributes".into(),
+            content: Some("shared.txt merge=union\n".into()),
+            message: None,
+        },
+        Step::Commit {
+            path: "shared.txt".into(),
+            content: Some("one\n".into()),
+            message: None,
+        },
+        Step::Final(HANDOFF.into()),
+    ];
+    let script = Script::default()
+        .rule(Match::role("builder").story("US-1"), union)
+        .rule(
+            Match::role("builder").story("US-2"),
+            build(400, "shared.txt", "two\n"),
+        )
+        .rule(Match::role("validator"), vec![verdict(true, "")])
+        .rule(Match::role("merger"), vec![Step::Exit(1)]);
+    let prd = prd_of(vec![
+        epic("EPIC-1", &[], &["US-1"]),
+        epic("EPIC-2", &[], &["US-2"]),
+    ]);
+    let p = Project::with_prd(&prd, NO_PLANNER, &script);
+    let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        p.git(&["show", &format!("{INTEGRATION}:shared.txt")]),
+        "one\ntwo"
+    );
+    assert!(
+        p.calls().iter().all(|(role, _)| role != "merger"),
+        "no merger: {:?}",
+        p.calls()
+    );
 }

@@ -6,8 +6,14 @@
 //! each of those writes the whole tree). A conflict is only reported here; the files are merged
 //! with conflict markers in a worktree of the merger's own (`run/merger.rs`).
 //!
-//! `merge-tree --write-tree` exists since git 2.38. An older git answers with a usage error, which
-//! [`Repo::merge_trees`] reports as [`TreeMerge::Unsupported`] so the caller can say so.
+//! Without a working tree of its own, git would read `.gitattributes` (merge drivers such as
+//! `merge=union`, `text`/`eol` settings) from wherever it runs, here the user's own checkout of
+//! whatever branch; `git merge` in a checkout of `ours` reads them from `ours`' files. So the
+//! attributes come from `ours` (`git --attr-source`), as they would for `git merge`.
+//!
+//! `merge-tree --write-tree` exists since git 2.38 and `--attr-source` since 2.42. An older git
+//! answers either with a usage error, which [`Repo::merge_trees`] reports as
+//! [`TreeMerge::Unsupported`] so the caller merges in a worktree instead.
 
 use super::repo::{Repo, Sha};
 use super::runner::GitError;
@@ -19,7 +25,7 @@ pub enum TreeMerge {
     Clean(Sha),
     /// The paths that conflicted (sorted, without repeats).
     Conflicts(Vec<String>),
-    /// This git has no `merge-tree --write-tree` (older than 2.38).
+    /// This git has no `merge-tree --write-tree` or no `--attr-source` (older than 2.42).
     Unsupported,
 }
 
@@ -27,7 +33,9 @@ impl Repo {
     /// Merges `theirs` into `ours` in memory (git's merge machinery, no working tree touched);
     /// new blobs and trees are written to the object database, no ref moves.
     pub fn merge_trees(&self, ours: &Sha, theirs: &Sha) -> Result<TreeMerge, GitError> {
+        let attr_source = format!("--attr-source={ours}");
         let args = [
+            attr_source.as_str(),
             "merge-tree",
             "--write-tree",
             "-z",
@@ -46,7 +54,7 @@ impl Repo {
         let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
         match output.status.code() {
             Some(0) | Some(1) => {}
-            // A usage error: this git does not know `--write-tree`.
+            // A usage error: this git knows neither `--write-tree` nor `--attr-source`.
             Some(129) => return Ok(TreeMerge::Unsupported),
             _ => return Err(failed(stderr)),
         }

@@ -627,7 +627,7 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// After the loop: remove the integration worktree (git before 2.38), land if asked, and build
+    /// After the loop: remove the integration worktree (git before 2.42), land if asked, and build
     /// the summary.
     fn finish(mut self) -> Result<RunSummary> {
         let git = &self.shared.git;

@@ -9,8 +9,9 @@
 //! large repository is most of the cost of a merge. The dispatcher hands one merge at a time to a
 //! merge job (`merger.rs`), so there is never a second merge in flight.
 //!
-//! A git older than 2.38 has no `merge-tree --write-tree`; there the merges happen as before in a
-//! worktree of the integration branch that only `teams` uses ([`Integration::Worktree`]).
+//! With a git older than 2.42 (no `merge-tree --write-tree` or no `--attr-source`, see
+//! `merge_tree.rs`) the merges happen as before in a worktree of the integration branch that only
+//! `teams` uses ([`Integration::Worktree`]).
 
 use std::sync::Mutex;
 
@@ -36,7 +37,7 @@ pub enum MergeOutcome {
 pub enum Integration {
     /// In memory; the branch's ref moves by compare-and-swap.
     Ref,
-    /// In a worktree of the integration branch (git before 2.38).
+    /// In a worktree of the integration branch (git before 2.42).
     Worktree(Checkout),
 }
 
@@ -76,7 +77,7 @@ impl Integration {
     }
 }
 
-/// The integration worktree of a run (git before 2.38 only), created on first use.
+/// The integration worktree of a run (git before 2.42 only), created on first use.
 pub fn integration_checkout(git: &RunGit) -> Result<Checkout, String> {
     let path = git.layout.integration_worktree(&git.run_id);
     if !path.exists() {
@@ -93,7 +94,7 @@ pub fn integration_checkout(git: &RunGit) -> Result<Checkout, String> {
 }
 
 /// Merges `branch` into the integration branch with `--no-ff` and `message`, in memory; `None`
-/// when this git cannot (older than 2.38: merge in a worktree with [`merge_in_worktree`]).
+/// when this git cannot (older than 2.42: merge in a worktree with [`merge_in_worktree`]).
 pub fn merge_branch(
     git: &RunGit,
     worktree_lock: &Mutex<()>,
@@ -148,7 +149,7 @@ fn refuse_if_checked_out(git: &RunGit) -> Result<(), String> {
 }
 
 /// Merges `branch` into the integration branch with `--no-ff` and `message` in the integration
-/// worktree `integration` (git before 2.38).
+/// worktree `integration` (git before 2.42).
 pub fn merge_in_worktree(
     repo: &Repo,
     integration: &Checkout,
