@@ -51,6 +51,31 @@ fn a_new_store_is_created_in_wal_mode_with_the_current_version() {
     // Opening again migrates nothing and keeps the data.
     let store = Store::open(&path).unwrap();
     assert_eq!(store.user_version().unwrap(), schema::VERSION);
+    // Built under a temporary name and linked into place: nothing else is left beside it.
+    let left: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".state.db.new-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A temporary store a crash left mid-creation is removed by the next creation, and a store
+/// that exists is never replaced by a new one.
+#[test]
+fn creating_a_store_cleans_up_after_a_crash_and_never_replaces_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let teams = dir.path().join(".teams");
+    std::fs::create_dir_all(&teams).unwrap();
+    let stray = teams.join(".state.db.new-999999");
+    std::fs::write(&stray, "half a database").unwrap();
+    let path = teams.join("state.db");
+    let mut store = Store::open(&path).unwrap();
+    assert!(!stray.exists());
+    new_run(&mut store, "r1");
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert!(store.unfinished_run().unwrap().is_some(), "the run is kept");
 }
 
 #[test]
