@@ -258,30 +258,29 @@ fn path_str(path: &Path) -> &str {
 }
 
 /// A merge reads `.gitattributes` from the integration branch, as `git merge` in a checkout of it
-/// would (not from the user's own checkout, here the base without the file): EPIC-1 adds
-/// `shared.txt merge=union`, so EPIC-2's conflicting `shared.txt` merges cleanly, both lines kept,
-/// and no merger is called.
+/// would (not from the user's own checkout, here the base without the file): both units add the
+/// same `shared.txt merge=union` and different `shared.txt` lines, so whichever merges second
+/// finds the attribute on the integration branch and merges cleanly, both lines kept, no merger.
 #[test]
 fn merges_read_gitattributes_from_the_integration_branch() {
-    let union = vec![
-        Step::Commit {
-            path: ".gitattributes".into(),
-            content: Some("shared.txt merge=union\n".into()),
-            message: None,
-        },
-        Step::Commit {
-            path: "shared.txt".into(),
-            content: Some("one\n".into()),
-            message: None,
-        },
-        Step::Final(HANDOFF.into()),
-    ];
+    let union = |line: &str| {
+        vec![
+            Step::Commit {
+                path: ".gitattributes".into(),
+                content: Some("shared.txt merge=union\n".into()),
+                message: None,
+            },
+            Step::Commit {
+                path: "shared.txt".into(),
+                content: Some(format!("{line}\n")),
+                message: None,
+            },
+            Step::Final(HANDOFF.into()),
+        ]
+    };
     let script = Script::default()
-        .rule(Match::role("builder").story("US-1"), union)
-        .rule(
-            Match::role("builder").story("US-2"),
-            build(400, "shared.txt", "two\n"),
-        )
+        .rule(Match::role("builder").story("US-1"), union("one"))
+        .rule(Match::role("builder").story("US-2"), union("two"))
         .rule(Match::role("validator"), vec![verdict(true, "")])
         .rule(Match::role("merger"), vec![Step::Exit(1)]);
     let prd = prd_of(vec![
@@ -291,10 +290,10 @@ fn merges_read_gitattributes_from_the_integration_branch() {
     let p = Project::with_prd(&prd, NO_PLANNER, &script);
     let out = p.teams(&["run", "--parallel", "2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    assert_eq!(
-        p.git(&["show", &format!("{INTEGRATION}:shared.txt")]),
-        "one\ntwo"
-    );
+    let shared = p.git(&["show", &format!("{INTEGRATION}:shared.txt")]);
+    let mut lines: Vec<&str> = shared.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["one", "two"], "{shared}");
     assert!(
         p.calls().iter().all(|(role, _)| role != "merger"),
         "no merger: {:?}",
