@@ -172,10 +172,7 @@ impl BacklogDocument {
             .position(|i| i.id == id)
             .ok_or_else(|| BacklogEditError::UnknownItem(id.to_owned()))?;
         let tree_index = self.source.items[index].tree_index;
-        if let Some(node) = element_mut(&mut self.tree, "items", tree_index) {
-            self.modified |= change(node);
-        }
-        self.refresh();
+        self.edit_element("items", tree_index, change);
         Ok(())
     }
 
@@ -213,11 +210,21 @@ impl BacklogDocument {
             .position(|s| s.id == id)
             .ok_or_else(|| BacklogEditError::UnknownSprint(id.to_owned()))?;
         let tree_index = self.source.sprints[index].tree_index;
-        if let Some(node) = element_mut(&mut self.tree, "sprints", tree_index) {
+        self.edit_element("sprints", tree_index, change);
+        Ok(())
+    }
+
+    /// Applies `change` to element `tree_index` of the array `key`, then re-reads the view.
+    fn edit_element(
+        &mut self,
+        key: &str,
+        tree_index: usize,
+        change: impl FnOnce(&mut Node) -> bool,
+    ) {
+        if let Some(node) = element_mut(&mut self.tree, key, tree_index) {
             self.modified |= change(node);
         }
         self.refresh();
-        Ok(())
     }
 
     /// Re-reads the typed view from the tree after an edit. Edits only write well-typed values,

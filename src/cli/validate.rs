@@ -9,7 +9,7 @@ use super::GlobalArgs;
 use super::output::{write_error, write_json};
 use super::prd_input::{ProblemListing, load_error, shown_path};
 use crate::error::{Result, TeamsError};
-use crate::prd::{EpicId, PrdDocument, Problem};
+use crate::prd::{EpicId, LoadError, PrdDocument, Problem};
 use crate::ui::Ui;
 
 /// Check prd.json (and backlog.json) and print the waves a run would use
@@ -79,18 +79,7 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
     let shown = shown_path(&path);
     let document = match PrdDocument::load(&path) {
         Ok(document) => document,
-        Err(err) => {
-            if ctx.json {
-                let report = InvalidReport {
-                    valid: false,
-                    path: &shown,
-                    error: err.to_string(),
-                    problems: err.problems().iter().map(ProblemReport::from).collect(),
-                };
-                write_json(ui, &report)?;
-            }
-            return Err(load_error(err, &shown, ProblemListing::All));
-        }
+        Err(err) => return Err(refuse(ui, ctx.json, err, &shown)),
     };
     let prd = document.prd();
     // A loaded PRD has no cycles (loading checks them), so this cannot fail; keep the error path
@@ -131,6 +120,23 @@ pub fn cmd_validate(ui: &mut Ui, global: &GlobalArgs, args: ValidateArgs) -> Res
     Ok(crate::exit_code::SUCCESS)
 }
 
+/// The error for a file that did not load, with every problem; with `--json` the report is
+/// printed first (a failure to print it is the error then).
+fn refuse(ui: &mut Ui, json: bool, err: LoadError, shown: &str) -> TeamsError {
+    if json {
+        let report = InvalidReport {
+            valid: false,
+            path: shown,
+            error: err.to_string(),
+            problems: err.problems().iter().map(ProblemReport::from).collect(),
+        };
+        if let Err(failed) = write_json(ui, &report) {
+            return failed;
+        }
+    }
+    load_error(err, shown, ProblemListing::All)
+}
+
 /// Checks `backlog.json` at the repository root when it exists (spec §2: `teams validate` checks
 /// it too), against the PRD's IDs: same positions, same exit code 3 when it is invalid.
 fn check_backlog(
@@ -150,18 +156,7 @@ fn check_backlog(
             items: doc.backlog().items.len(),
             open_sprint: doc.backlog().open_sprint().map(|s| s.id.clone()),
         })),
-        Err(err) => {
-            if ctx.json {
-                let report = InvalidReport {
-                    valid: false,
-                    path: &shown,
-                    error: err.to_string(),
-                    problems: err.problems().iter().map(ProblemReport::from).collect(),
-                };
-                write_json(ui, &report)?;
-            }
-            Err(load_error(err, &shown, ProblemListing::All))
-        }
+        Err(err) => Err(refuse(ui, ctx.json, err, &shown)),
     }
 }
 

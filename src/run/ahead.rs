@@ -89,10 +89,7 @@ impl Dispatcher<'_> {
     /// When `unit` starts: whether its branch and worktree were made ahead (and are ready now,
     /// on the integration tip). `false` means the caller makes them as usual.
     pub(super) fn take_ahead(&mut self, unit: &UnitId) -> Result<bool> {
-        if self.ahead.as_ref().is_none_or(|a| &a.unit != unit) {
-            return Ok(false);
-        }
-        let Some(ahead) = self.ahead.take() else {
+        let Some(ahead) = self.ahead.take_if(|a| &a.unit == unit) else {
             return Ok(false);
         };
         let made = ahead

@@ -328,14 +328,16 @@ impl<'a> Dispatcher<'a> {
 
     fn start(&mut self, index: usize, tx: &mpsc::UnboundedSender<WorkerMsg>) -> Result<()> {
         let unit = self.units[index].clone();
-        let git = &self.shared.git;
-        let branch = git.unit_branch(&unit.id);
-        let worktree = git.layout.unit_worktree(&git.run_id, &unit.id);
+        let branch = self.shared.git.unit_branch(&unit.id);
+        let worktree = self
+            .shared
+            .git
+            .layout
+            .unit_worktree(&self.shared.git.run_id, &unit.id);
         if !self.take_ahead(&unit.id)? {
-            let git = &self.shared.git;
             let _lock = self.shared.worktree_lock.lock();
             let continuing = self.continuing.contains(&unit.id);
-            prepare_unit_worktree(git, &branch, &worktree, continuing)?;
+            prepare_unit_worktree(&self.shared.git, &branch, &worktree, continuing)?;
         }
         let git = &self.shared.git;
         failpoint::hit("worktree-created");
