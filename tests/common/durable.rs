@@ -135,6 +135,11 @@ impl Project {
 
     /// Stories the store has as passed.
     pub fn passed_in_store(&self) -> Vec<String> {
+        self.stories_in_store(&["passed"])
+    }
+
+    /// Stories the store has with one of `statuses` in the latest run.
+    pub fn stories_in_store(&self, statuses: &[&str]) -> Vec<String> {
         let Some(store) = Store::open_read_only(&self.env.repo().join(".teams/state.db")).unwrap()
         else {
             return Vec::new();
@@ -146,7 +151,7 @@ impl Project {
         state
             .stories
             .iter()
-            .filter(|s| s.status == "passed")
+            .filter(|s| statuses.contains(&s.status.as_str()))
             .map(|s| s.id.clone())
             .collect()
     }
