@@ -148,6 +148,8 @@ fn per_transition() {
                         feedback: None,
                     }),
                     tip: sha,
+                    // The bench times the synced record (a unit's last story, or a failed one).
+                    synced: true,
                 })
                 .unwrap()
         });

@@ -226,8 +226,16 @@ pub async fn check_backend(
                 .map(|hint| format!("install it: {hint}")),
         )
     };
-    let installed = match backend.version_command(cwd) {
-        Some(spec) => match probe(spec).await {
+    // Both probes at once: a CLI on Node takes a good part of a second to answer each.
+    let version = async {
+        match backend.version_command(cwd) {
+            Some(spec) => Some(probe(spec).await),
+            None => None,
+        }
+    };
+    let (version, login) = tokio::join!(version, check_login(backend, cwd, env, home));
+    let installed = match version {
+        Some(version) => match version {
             Err(ProbeError::NotStarted(error)) => {
                 return vec![missing(format!("{error} ({used_by})"))];
             }
@@ -273,7 +281,7 @@ pub async fn check_backend(
             }
         },
     };
-    vec![installed, check_login(backend, cwd, env, home).await]
+    vec![installed, login]
 }
 
 async fn check_login(

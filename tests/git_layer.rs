@@ -597,6 +597,20 @@ fn a_reused_validator_checkout_shows_exactly_the_next_commit() {
     assert!(unit.join("builder-notes.txt").exists() && unit.join("target/out").exists());
     assert_eq!(git(&env, &unit, &["rev-parse", "HEAD"]), third.as_str());
 
+    // A pristine checkout moves with one process: `first` and `third` differ by two files.
+    manager.reuse_pristine_detached(&checkout, &third).unwrap();
+    assert_exactly(&third);
+    manager.reuse_pristine_detached(&checkout, &first).unwrap();
+    assert_exactly(&first);
+    // The premise broken (HEAD put on a branch behind teams' back): that branch must not move.
+    git(&env, &checkout, &["checkout", "-q", "-b", "validator-own"]);
+    manager.reuse_pristine_detached(&checkout, &third).unwrap();
+    assert_exactly(&third);
+    assert_eq!(
+        git(&env, &env.repo(), &["rev-parse", "validator-own"]),
+        first.as_str()
+    );
+
     manager.remove(&checkout, true).unwrap();
     assert!(!checkout.exists());
     assert!(

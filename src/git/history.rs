@@ -2,8 +2,6 @@
 //! commits a branch gained, which files they touched, the diff a validator sees, and moving refs
 //! under `refs/teams/` to keep failed work.
 
-use std::ffi::OsString;
-
 use super::repo::{Repo, Sha};
 use super::runner::GitError;
 
@@ -110,12 +108,6 @@ impl Repo {
     pub fn subject(&self, commit: &Sha) -> Result<String, GitError> {
         self.git()
             .run(["log", "-1", "--format=%s", commit.as_str()])
-    }
-
-    /// Whether `name` is a valid branch name for git.
-    pub fn is_valid_branch_name(&self, name: &str) -> Result<bool, GitError> {
-        let args: [OsString; 3] = ["check-ref-format".into(), "--branch".into(), name.into()];
-        self.git().succeeds(args)
     }
 }
 

@@ -89,6 +89,25 @@ impl RefFiles {
         parse_ref_file(&read_small(&git_dir.join("HEAD"))?.ok()?)
     }
 
+    /// What `HEAD` of every working tree of the repository holds: the main one's (in the shared
+    /// directory) and each linked one's (`worktrees/<name>/HEAD`). `None` when any of them cannot
+    /// be read for certain, which includes a linked worktree git is still creating (its `HEAD` not
+    /// yet written, or still the all-zero placeholder git writes first).
+    pub(crate) fn worktree_heads(&self) -> Option<Vec<RefValue>> {
+        let mut heads = vec![self.head(&self.common_dir)?];
+        match std::fs::read_dir(self.common_dir.join("worktrees")) {
+            Ok(entries) => {
+                for entry in entries {
+                    heads.push(self.head(&entry.ok()?.path())?);
+                }
+            }
+            Err(err) if err.kind() == ErrorKind::NotFound => {}
+            Err(_) => return None,
+        }
+        let placeholder = |head: &RefValue| matches!(head, RefValue::Direct(sha) if sha.as_str().bytes().all(|b| b == b'0'));
+        (!heads.iter().any(placeholder)).then_some(heads)
+    }
+
     /// The object a full ref name (`refs/heads/…`) points at, following symbolic refs; `None`
     /// when it cannot be told for certain, which includes a ref that does not exist.
     pub(crate) fn resolve(&self, name: &str) -> Option<Sha> {
@@ -276,7 +295,8 @@ mod tests {
             git(dir, &["commit", "-q", "--allow-empty", "-m", "init"]);
         }
         let head = git(&files, &["rev-parse", "HEAD"]);
-        let (refs, git_dir) = RefFiles::for_worktree(&files, |_| None).expect("files backend");
+        let (main_refs, git_dir) = RefFiles::for_worktree(&files, |_| None).expect("files backend");
+        let refs = main_refs.clone();
         assert_eq!(
             refs.head(&git_dir),
             Some(RefValue::Symbolic("refs/heads/main".into()))
@@ -292,6 +312,28 @@ mod tests {
         assert_eq!(
             refs.head(&git_dir),
             Some(RefValue::Symbolic("refs/heads/unit".into()))
+        );
+
+        let heads = main_refs.worktree_heads().expect("both HEADs readable");
+        assert_eq!(
+            heads,
+            vec![
+                RefValue::Symbolic("refs/heads/main".into()),
+                RefValue::Symbolic("refs/heads/unit".into())
+            ]
+        );
+        // A linked worktree git is still creating: its HEAD is first the all-zero placeholder,
+        // and before that not there at all. Neither may read as "not checked out".
+        let head_file = git_dir.join("HEAD");
+        std::fs::write(&head_file, format!("{}\n", "0".repeat(40))).unwrap();
+        assert_eq!(main_refs.worktree_heads(), None);
+        std::fs::remove_file(&head_file).unwrap();
+        assert_eq!(main_refs.worktree_heads(), None);
+        std::fs::write(&head_file, "ref: refs/heads/unit\n").unwrap();
+        git(&files, &["worktree", "remove", "--force", "../wt"]);
+        assert_eq!(
+            main_refs.worktree_heads(),
+            Some(vec![RefValue::Symbolic("refs/heads/main".into())])
         );
 
         assert!(RefFiles::for_worktree(&reftable, |_| None).is_none());

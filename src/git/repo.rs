@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ancestry::LooseCommits;
-use super::refs::RefFiles;
+use super::refs::{RefFiles, RefValue};
 use super::runner::{GitError, GitRunner};
 
 /// A full commit id as git prints it.
@@ -172,8 +172,36 @@ impl Repo {
     }
 
     /// Whether the repository has at least one commit.
+    ///
+    /// Read from the ref files when they settle it (`HEAD` of this working tree at a commit, or
+    /// naming a branch that has one), else from git.
     pub fn has_commits(&self) -> Result<bool, GitError> {
+        if let Some((refs, git_dir)) =
+            RefFiles::for_worktree(&self.root, |key| self.git.env_var(key))
+        {
+            let head = match refs.head(&git_dir) {
+                Some(RefValue::Direct(_)) => true,
+                Some(RefValue::Symbolic(branch)) => refs.resolve(&branch).is_some(),
+                None => false,
+            };
+            if head {
+                return Ok(true);
+            }
+        }
         Ok(self.resolve("HEAD")?.is_some())
+    }
+
+    /// Whether some working tree of the repository has `branch` checked out, from the worktrees'
+    /// `HEAD` files; `None` when they cannot settle it (ask `git worktree list` then). A linked
+    /// worktree being created meanwhile leaves it unsettled rather than missed.
+    pub fn branch_checked_out(&self, branch: &str) -> Option<bool> {
+        let heads = self.refs.as_ref()?.worktree_heads()?;
+        let full = format!("refs/heads/{branch}");
+        Some(
+            heads
+                .iter()
+                .any(|head| matches!(head, RefValue::Symbolic(name) if *name == full)),
+        )
     }
 
     /// Resolves a revision to a commit; `None` when it does not exist.

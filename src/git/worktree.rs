@@ -19,6 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::refs::{RefFiles, RefValue};
 use super::repo::Sha;
 use super::runner::{GitError, GitRunner};
 
@@ -121,6 +122,38 @@ impl WorktreeManager {
         Ok(())
     }
 
+    /// [`WorktreeManager::reuse_detached`] for a checkout known to be pristine: nothing in it was
+    /// touched since a successful `reuse_detached` (or `add`) put it exactly on some commit. Moving
+    /// it to `commit` then leaves exactly `commit`'s files, with nothing to clean, so it is one git
+    /// process instead of two. The caller is responsible for the premise; the run loop restores
+    /// the checkout right after each validation (in the background, while the next builder works)
+    /// and only then calls this.
+    pub fn reuse_pristine_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
+        if self.move_pristine(path, commit, || {}) {
+            return Ok(());
+        }
+        self.reuse_detached(path, commit)
+    }
+
+    /// The one process of [`WorktreeManager::reuse_pristine_detached`] alone, calling `spawned`
+    /// once it runs; `false` when it does not apply (not a linked worktree of this repository, or
+    /// HEAD not detached) or failed, and the checkout must be restored in full.
+    ///
+    /// On a detached HEAD `reset --hard` does what a forced checkout does (HEAD, index and
+    /// tracked files to `commit`; untracked files are left, and a pristine checkout has none) in
+    /// about 1 ms less, as it skips the checkout's extra ref work. On a branch it would move that
+    /// branch, so only a HEAD read as detached gets it. It touches no other worktree's files, so
+    /// it needs no worktree lock.
+    pub fn move_pristine(&self, path: &Path, commit: &Sha, spawned: impl FnOnce()) -> bool {
+        if !is_linked_worktree(path) || !self.head_is_detached(path) {
+            return false;
+        }
+        self.git
+            .in_dir(path)
+            .run_then(["reset", "--hard", "--quiet", commit.as_str()], spawned)
+            .is_ok()
+    }
+
     /// Puts the validator checkout at `path` on `commit`, detached, with exactly the commit's
     /// tracked files: an existing linked worktree there is forced onto the commit and cleaned of
     /// everything untracked or ignored (what a previous validator left); otherwise, or if that
@@ -129,25 +162,6 @@ impl WorktreeManager {
     ///
     /// `path` must be a checkout only `teams` uses: whatever was changed in it is discarded.
     pub fn reuse_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
-        self.reuse_detached_from(path, commit, false)
-    }
-
-    /// [`WorktreeManager::reuse_detached`] for a checkout known to be pristine: nothing in it was
-    /// touched since a successful `reuse_detached` (or `add`) put it exactly on some commit. A
-    /// forced checkout of `commit` then leaves exactly `commit`'s files, with nothing to clean,
-    /// so it is one git process instead of two. The caller is responsible for the premise; the
-    /// run loop restores the checkout right after each validation (in the background, while the
-    /// next builder works) and only then calls this.
-    pub fn reuse_pristine_detached(&self, path: &Path, commit: &Sha) -> Result<(), WorktreeError> {
-        self.reuse_detached_from(path, commit, true)
-    }
-
-    fn reuse_detached_from(
-        &self,
-        path: &Path,
-        commit: &Sha,
-        pristine: bool,
-    ) -> Result<(), WorktreeError> {
         // Only a linked worktree that git itself records at `path` is reused: anything else (no
         // `.git` file, or one a validator rewrote) could make git in `path` act on another
         // checkout, such as the user's around it, which must never be reset or cleaned.
@@ -161,13 +175,7 @@ impl WorktreeManager {
                     "--detach",
                     commit.as_str(),
                 ])
-                .and_then(|out| {
-                    if pristine {
-                        Ok(out)
-                    } else {
-                        checkout.run(["clean", "--quiet", "-ffdx"])
-                    }
-                });
+                .and_then(|_| checkout.run(["clean", "--quiet", "-ffdx"]));
             if reused.is_ok() {
                 return Ok(());
             }
@@ -251,6 +259,16 @@ impl WorktreeManager {
 
 /// Whether `path` is a linked worktree whose administrative directory (`.git/worktrees/<id>`,
 /// named by `path/.git`) points back at `path/.git`, as git records every linked worktree.
+impl WorktreeManager {
+    /// Whether the checkout at `path` has a detached HEAD, read from its files; `false` when
+    /// they cannot tell.
+    fn head_is_detached(&self, path: &Path) -> bool {
+        RefFiles::for_worktree(path, |key| self.git.env_var(key))
+            .and_then(|(refs, git_dir)| refs.head(&git_dir))
+            .is_some_and(|head| matches!(head, RefValue::Direct(_)))
+    }
+}
+
 fn is_linked_worktree(path: &Path) -> bool {
     let dot_git = path.join(".git");
     let Ok(text) = std::fs::read_to_string(&dot_git) else {

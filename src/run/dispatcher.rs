@@ -85,6 +85,10 @@ pub(super) struct Dispatcher<'a> {
     finished_worktrees: Vec<Leftover>,
     /// The next unit's branch and worktree, made while the running one finishes (`ahead.rs`).
     pub(super) ahead: Option<Ahead>,
+    /// A unit started and has not yet started its first agent: merges and the removal of
+    /// finished worktrees wait (their git processes would compete for the CPU with the agent's
+    /// start), which is a few milliseconds, as a worker's first step is always an agent or its end.
+    pub(super) unit_starting: bool,
 }
 
 /// A finished unit's worktree or validator checkout, to remove.
@@ -156,6 +160,7 @@ impl<'a> Dispatcher<'a> {
             prd_writer: None,
             finished_worktrees: Vec::new(),
             ahead: None,
+            unit_starting: false,
         }
     }
 
@@ -360,6 +365,7 @@ impl<'a> Dispatcher<'a> {
             worktree: worktree.clone(),
         });
         self.slots.insert(unit.id.clone(), Slot::Running);
+        self.unit_starting = true;
         let resume = self.resume.remove(&unit.id).unwrap_or_default();
         let worker = UnitWorker::new(
             self.shared.clone(),
@@ -378,6 +384,10 @@ impl<'a> Dispatcher<'a> {
     fn handle(&mut self, msg: WorkerMsg) {
         match msg {
             WorkerMsg::Event(kind) => {
+                // An agent that never reports a process (the `sim` backend) ends the wait here.
+                if matches!(kind, EventKind::AgentFinished { .. }) {
+                    self.agent_under_way();
+                }
                 if let EventKind::AgentFinished {
                     unit,
                     story,
@@ -411,9 +421,10 @@ impl<'a> Dispatcher<'a> {
                 decided,
                 tip,
                 entry,
+                synced,
                 ack,
             } => {
-                self.record_story(&unit, &story, &result, decided, &tip);
+                self.record_story(&unit, &story, &result, decided, &tip, synced);
                 failpoint::hit("story-recorded");
                 if self.doc.set_story_result(&story, result).is_ok() {
                     self.save();
@@ -441,8 +452,11 @@ impl<'a> Dispatcher<'a> {
                     self.build_started(&unit, story.as_ref().map(|s| s.as_str()));
                 }
             }
+            msg @ WorkerMsg::AgentSpawned { .. } => {
+                self.agent_under_way();
+                self.record_transition(msg);
+            }
             msg @ (WorkerMsg::StoryStarted { .. }
-            | WorkerMsg::AgentSpawned { .. }
             | WorkerMsg::AgentEnded { .. }
             | WorkerMsg::CommitSeen { .. }) => self.record_transition(msg),
             WorkerMsg::MergeFinished { unit, result } => self.merge_finished(&unit, result),
@@ -452,6 +466,7 @@ impl<'a> Dispatcher<'a> {
                 end,
                 validator_checkout,
             } => {
+                self.unit_starting = false;
                 if let Some(path) = validator_checkout {
                     self.finished_worktrees.push(Leftover {
                         unit: unit.clone(),
@@ -524,7 +539,19 @@ impl<'a> Dispatcher<'a> {
 
     /// Removes the worktrees [`Self::remove_unit_worktree_soon`] set aside, each on a blocking
     /// thread (under the worktree lock); the run waits for them before it ends.
+    /// An agent was started (or a `sim` agent ended): work held back so as not to compete with
+    /// its start can go now.
+    fn agent_under_way(&mut self) {
+        self.unit_starting = false;
+        if let Some(writer) = &self.prd_writer {
+            writer.agent_under_way();
+        }
+    }
+
     fn remove_finished_worktrees(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
+        if self.unit_starting {
+            return;
+        }
         for leftover in std::mem::take(&mut self.finished_worktrees) {
             let shared = self.shared.clone();
             let tx = tx.clone();

@@ -53,6 +53,11 @@ fn armed() -> Option<&'static Armed> {
         .as_ref()
 }
 
+/// Whether the tests armed the kill point `name` (whichever occurrence).
+pub fn is_armed(name: &str) -> bool {
+    armed().is_some_and(|armed| armed.name == name)
+}
+
 /// Marks the kill point `name`: kills this process when the tests armed it.
 pub fn hit(name: &str) {
     debug_assert!(KILL_POINTS.contains(&name), "unknown kill point {name}");

@@ -52,6 +52,7 @@ impl Dispatcher<'_> {
         result: &StoryResult,
         decided: Option<(i64, Option<String>)>,
         tip: &str,
+        synced: bool,
     ) {
         let status = if result.passes {
             "passed"
@@ -79,6 +80,7 @@ impl Dispatcher<'_> {
             failure_reason: result.failure_reason.as_deref(),
             decision,
             tip,
+            synced,
         });
         self.durable(stored);
     }

@@ -54,7 +54,8 @@ impl Integration {
     ) -> Result<(), String> {
         match self {
             Integration::Ref => {
-                {
+                // The worktrees' HEAD files usually settle it without a process or the lock.
+                if git.repo.branch_checked_out(&git.integration_branch) != Some(false) {
                     let _lock = worktree_lock.lock();
                     refuse_if_checked_out(git)?;
                 }

@@ -129,6 +129,9 @@ impl Dispatcher<'_> {
             }
             return;
         }
+        if self.unit_starting {
+            return;
+        }
         let Some(request) = self.merges.take_next() else {
             return;
         };

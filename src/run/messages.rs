@@ -59,6 +59,8 @@ pub enum WorkerMsg {
         tip: String,
         /// For `.teams/progress.md`, on a final result.
         entry: Option<ProgressEntry>,
+        /// On disk before the ack, unless the worker's next step is a synced attempt start.
+        synced: bool,
         ack: oneshot::Sender<()>,
     },
     /// The worker is done with its unit.

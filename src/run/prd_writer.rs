@@ -1,13 +1,16 @@
-//! `prd.json` written on a thread of its own, so the next agent does not wait for the disk.
+//! `prd.json` written on a thread of its own, while an agent works, so the next agent does not
+//! wait for the disk.
 //!
 //! Every write of `prd.json` is atomic (a temporary file flushed to disk, renamed over the
 //! original, the directory flushed: `prd::save`), which costs two fsyncs, a few milliseconds on a
 //! busy disk. The run store, not `prd.json`, is what `teams` relies on after a crash: a story's
 //! result is committed there (synced) before its worker goes on, and `teams resume` writes
 //! `prd.json` again from the store (the `story-recorded` kill point proves it). So the dispatcher
-//! renders the new file and hands the bytes to this writer, which writes them in order while the
-//! next builder starts. When a newer version of the file is queued behind an older one, only the
-//! newest is written.
+//! renders the new file and hands the bytes to this writer, which holds them until the next agent
+//! has started ([`PrdWriter::agent_under_way`]; at most [`HOLD_AT_MOST`]), so the two fsyncs share
+//! the disk with an agent at work rather than with the store commit and the git processes that
+//! come before the agent's start. When a newer version comes meanwhile, only the newest is
+//! written.
 //!
 //! The dispatcher stays the only writer of `prd.json`: it renders every version, this thread only
 //! puts them on disk. The run waits for the writer ([`PrdWriter::flush`]) before it records its
@@ -16,6 +19,7 @@
 
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -24,9 +28,15 @@ use crate::prd::write_atomically;
 use super::failpoint;
 use super::messages::WorkerMsg;
 
+/// The longest a version waits for an agent to be under way before it is written anyway (a
+/// merge's status change while the other units' agents work for minutes).
+const HOLD_AT_MOST: Duration = Duration::from_secs(1);
+
 enum Job {
-    /// Replace `path` with `bytes`, atomically.
+    /// Replace `path` with `bytes`, atomically, once an agent is under way.
     Replace { path: PathBuf, bytes: Vec<u8> },
+    /// An agent was started: write what is held now, while it works.
+    AgentUnderWay,
     /// A kill point reached once everything queued before it is on disk.
     KillPoint(&'static str),
     /// Answered once everything queued before it is on disk.
@@ -42,10 +52,18 @@ pub(super) struct PrdWriter {
 impl PrdWriter {
     /// Starts the thread; failures are reported to the dispatcher through `report`.
     pub fn start(report: mpsc::UnboundedSender<WorkerMsg>) -> std::io::Result<PrdWriter> {
+        Self::start_holding(report, HOLD_AT_MOST)
+    }
+
+    /// [`PrdWriter::start`] with another longest hold (tests).
+    fn start_holding(
+        report: mpsc::UnboundedSender<WorkerMsg>,
+        hold_at_most: Duration,
+    ) -> std::io::Result<PrdWriter> {
         let (jobs, queue) = std_mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("teams-prd-writer".into())
-            .spawn(move || write_loop(&queue, &report))?;
+            .spawn(move || write_loop(&queue, &report, hold_at_most))?;
         Ok(PrdWriter {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -57,9 +75,18 @@ impl PrdWriter {
         self.send(Job::Replace { path, bytes });
     }
 
+    /// An agent process was started (or a `sim` agent ended): a held version is written now,
+    /// while nothing of `teams` waits for the disk.
+    pub fn agent_under_way(&self) {
+        self.send(Job::AgentUnderWay);
+    }
+
     /// Queues the kill point `name` (tests only) behind the writes queued so far.
     pub fn kill_point(&self, name: &'static str) {
-        self.send(Job::KillPoint(name));
+        // Unarmed (every real run) it would only cut a version's settling short.
+        if failpoint::is_armed(name) {
+            self.send(Job::KillPoint(name));
+        }
     }
 
     /// Waits until everything queued so far is on disk (or failed and was reported).
@@ -87,36 +114,55 @@ impl Drop for PrdWriter {
     }
 }
 
-fn write_loop(queue: &std_mpsc::Receiver<Job>, report: &mpsc::UnboundedSender<WorkerMsg>) {
-    let mut next = queue.recv().ok();
-    while let Some(job) = next.take() {
+fn write_loop(
+    queue: &std_mpsc::Receiver<Job>,
+    report: &mpsc::UnboundedSender<WorkerMsg>,
+    hold_at_most: Duration,
+) {
+    // The newest version not yet written, and since when it waits.
+    let mut held: Option<(PathBuf, Vec<u8>, Instant)> = None;
+    let write = |held: &mut Option<(PathBuf, Vec<u8>, Instant)>| {
+        if let Some((path, bytes, _)) = held.take()
+            && let Err(err) = write_atomically(&path, &bytes)
+        {
+            let _ = report.send(WorkerMsg::PrdWriteFailed { error: err });
+        }
+    };
+    loop {
+        let job = match &held {
+            None => queue
+                .recv()
+                .map_err(|_| std_mpsc::RecvTimeoutError::Disconnected),
+            Some((_, _, since)) => queue
+                .recv_timeout((*since + hold_at_most).saturating_duration_since(Instant::now())),
+        };
         match job {
-            Job::Replace { path, mut bytes } => {
-                // A newer version of the same file already queued makes this one moot.
-                loop {
-                    match queue.try_recv() {
-                        Ok(Job::Replace {
-                            path: newer_path,
-                            bytes: newer,
-                        }) if newer_path == path => bytes = newer,
-                        Ok(other) => {
-                            next = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
+            Ok(Job::Replace { path, bytes }) => {
+                // A version not yet written is moot once a newer one comes.
+                let since = match held.take() {
+                    Some((held_path, _, since)) if held_path == path => since,
+                    Some(other) => {
+                        write(&mut Some(other));
+                        Instant::now()
                     }
-                }
-                if let Err(err) = write_atomically(&path, &bytes) {
-                    let _ = report.send(WorkerMsg::PrdWriteFailed { error: err });
-                }
+                    None => Instant::now(),
+                };
+                held = Some((path, bytes, since));
             }
-            Job::KillPoint(name) => failpoint::hit(name),
-            Job::Flush(done) => {
+            Ok(Job::AgentUnderWay) => write(&mut held),
+            Ok(Job::KillPoint(name)) => {
+                write(&mut held);
+                failpoint::hit(name);
+            }
+            Ok(Job::Flush(done)) => {
+                write(&mut held);
                 let _ = done.send(());
             }
-        }
-        if next.is_none() {
-            next = queue.recv().ok();
+            Err(std_mpsc::RecvTimeoutError::Timeout) => write(&mut held),
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                write(&mut held);
+                return;
+            }
         }
     }
 }
@@ -141,6 +187,44 @@ mod tests {
         drop(writer);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "51");
         assert!(rx.try_recv().is_err(), "no failure was reported");
+    }
+
+    /// Polls until `path` holds `want` (generous bound: this waits for a thread, not a timer).
+    fn wait_for(path: &std::path::Path, want: &str) {
+        for _ in 0..1000 {
+            if std::fs::read_to_string(path).unwrap() == want {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("{} never became {want:?}", path.display());
+    }
+
+    #[test]
+    fn a_version_is_held_until_an_agent_is_under_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prd.json");
+        std::fs::write(&path, "0").unwrap();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let writer = PrdWriter::start_holding(tx, Duration::from_secs(3600)).unwrap();
+        writer.replace(path.clone(), b"1".to_vec());
+        writer.replace(path.clone(), b"2".to_vec());
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "0", "held");
+        writer.agent_under_way();
+        wait_for(&path, "2");
+    }
+
+    #[test]
+    fn a_held_version_is_written_after_the_longest_hold_anyway() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prd.json");
+        std::fs::write(&path, "0").unwrap();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let writer = PrdWriter::start_holding(tx, Duration::from_millis(20)).unwrap();
+        writer.replace(path.clone(), b"1".to_vec());
+        wait_for(&path, "1");
+        drop(writer);
     }
 
     #[test]

@@ -70,17 +70,8 @@ pub fn prepare(
     };
     let (base, base_sha) = resolve_base(&repo, named_base)?;
     let prefix = format!("teams/{}", project_slug(&prd.project));
+    // Always a valid branch name: the slug is lowercase letters, digits and inner dashes.
     let integration_branch = format!("{prefix}/main");
-    if !repo
-        .is_valid_branch_name(&integration_branch)
-        .map_err(git_error)?
-    {
-        return Err(TeamsError::invalid_input(format!(
-            "the project name {:?} does not make a valid branch name `{integration_branch}`",
-            prd.project
-        ))
-        .with_hint("use letters, digits and dashes in `project` in prd.json"));
-    }
     let layout = Layout::new(repo.root());
     release_integration_checkout(&repo, &layout, &integration_branch, &base)?;
     ensure_integration_branch(&repo, &integration_branch, &base, &base_sha)?;
@@ -186,6 +177,9 @@ fn release_integration_checkout(
     name: &str,
     base: &str,
 ) -> Result<()> {
+    if repo.branch_checked_out(name) == Some(false) {
+        return Ok(());
+    }
     let manager = WorktreeManager::new(repo.git().clone());
     let list = manager.list().map_err(git_error)?;
     let Some(old) = list.iter().find(|w| w.branch.as_deref() == Some(name)) else {
@@ -371,6 +365,39 @@ mod tests {
         assert_eq!(project_slug("  Todo list: v2!! "), "todo-list-v2");
         assert_eq!(project_slug("日本"), "project");
         assert_eq!(project_slug(&"a".repeat(60)).len(), 40);
+    }
+
+    /// `prepare` no longer asks git whether the integration branch's name is valid: every slug
+    /// makes one. Checked against git itself for awkward project names.
+    #[test]
+    fn every_slug_makes_a_branch_name_git_accepts() {
+        for project in [
+            "MyApp",
+            "-lead",
+            "trail-",
+            "a..b",
+            "x.lock",
+            "@{u}",
+            "HEAD",
+            "a/b",
+            ".hidden",
+            "",
+            " ",
+            "日本",
+            "--",
+            "a b\tc",
+            "main~1^2",
+            "name:with?glob*[chars]",
+        ] {
+            let branch = format!("teams/{}/main", project_slug(project));
+            let ok = std::process::Command::new("git")
+                .args(["check-ref-format", "--branch", &branch])
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "{project:?} gave {branch:?}");
+        }
     }
 
     #[test]

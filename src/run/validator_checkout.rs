@@ -11,12 +11,14 @@
 //!   builder works (the last story of a unit never pays for it: the checkout is removed instead);
 //!   a unit's first builder has the checkout created the same way, on the commit it starts from;
 //! - when a builder exits, a thread moves the (by then pristine) checkout to the builder's tip
-//!   with one forced checkout, while the build is verified; if verification settles on another
-//!   commit (`auto_commit`) or anything failed, the checkout is restored in full before the
-//!   validator starts, exactly as without these shortcuts.
+//!   with one `reset --hard` of its detached HEAD, started before the build's verification (its
+//!   two processes would otherwise take both cores of a small machine first); if verification
+//!   settles on another commit (`auto_commit`) or anything failed, the checkout is restored in
+//!   full before the validator starts, exactly as without these shortcuts.
 //!
 //! Every thread is joined before the checkout is used or removed, so git never runs twice in it
-//! at once; worktree creation and removal still take the run's worktree lock.
+//! at once; worktree creation and removal still take the run's worktree lock (the move in place
+//! does not need it: it reads and writes only this checkout's files).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,19 +48,33 @@ pub(super) struct ValidatorCheckout {
 }
 
 /// A checkout being moved to a builder's tip while the build is verified.
-pub(super) struct Preparing(Option<JoinHandle<Option<Sha>>>);
+pub(super) struct Preparing {
+    thread: Option<JoinHandle<Option<Sha>>>,
+    /// Closed (or answered) once the move's git process runs, or there is nothing to wait for.
+    started: Option<std::sync::mpsc::Receiver<()>>,
+}
 
 impl Preparing {
+    /// Waits until the move's git process has started (at most a moment). The move is the
+    /// longest of the three processes between a builder and its validator; started before the
+    /// verification's two, it has a core to itself on a two-core machine instead of waiting for
+    /// one (measured: about 2 ms per attempt, docs/PERFORMANCE.md round 5).
+    pub(super) fn wait_started(&mut self) {
+        if let Some(started) = self.started.take() {
+            let _ = started.recv_timeout(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// Waits for the thread: the commit the checkout is now pristine at, if it got there.
     pub(super) fn wait(mut self) -> Option<Sha> {
-        self.0.take().and_then(|h| h.join().ok().flatten())
+        self.thread.take().and_then(|h| h.join().ok().flatten())
     }
 }
 
 impl Drop for Preparing {
     fn drop(&mut self) {
         // Never leave git running in the checkout behind the worker's back.
-        if let Some(handle) = self.0.take() {
+        if let Some(handle) = self.thread.take() {
             let _ = handle.join();
         }
     }
@@ -111,26 +127,43 @@ impl ValidatorCheckout {
     /// [`ValidatorCheckout::prepared`].
     pub(super) fn prepare(&mut self, shared: &Arc<RunShared>, tip: Option<Sha>) -> Preparing {
         let Some(tip) = tip else {
-            return Preparing(None);
+            return Preparing {
+                thread: None,
+                started: None,
+            };
         };
         let state = std::mem::replace(&mut self.state, State::Unknown);
         let shared = Arc::clone(shared);
         let path = self.path.clone();
-        Preparing(Some(std::thread::spawn(move || {
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
             let pristine = match state {
-                State::Restoring(handle) => handle.join().ok().flatten().is_some(),
+                // A restore still running: the verification need not wait for it.
+                State::Restoring(handle) => {
+                    if !handle.is_finished() {
+                        let _ = started.send(());
+                    }
+                    handle.join().ok().flatten().is_some()
+                }
                 State::Pristine(_) => true,
                 State::Unknown | State::Used(_) => false,
             };
-            let _lock = shared.worktree_lock.lock();
             let worktrees = shared.git.worktrees();
-            let moved = if pristine {
-                worktrees.reuse_pristine_detached(&path, &tip)
-            } else {
-                worktrees.reuse_detached(&path, &tip)
-            };
-            moved.ok().map(|()| tip)
-        })))
+            if pristine
+                && worktrees.move_pristine(&path, &tip, || {
+                    let _ = started.send(());
+                })
+            {
+                return Some(tip);
+            }
+            drop(started);
+            let _lock = shared.worktree_lock.lock();
+            worktrees.reuse_detached(&path, &tip).ok().map(|()| tip)
+        });
+        Preparing {
+            thread: Some(thread),
+            started: Some(started_rx),
+        }
     }
 
     /// Takes the result of [`ValidatorCheckout::prepare`].

@@ -68,6 +68,8 @@ pub struct UnitWorker {
     pub(super) last_build_attempt: Option<i64>,
     /// The unit's validator checkout, restored and prepared off the critical path.
     pub(super) validator: ValidatorCheckout,
+    /// Another story of the unit comes after the one being worked on.
+    pub(super) more_stories: bool,
 }
 
 /// What an agent call is for, to name its files and events.
@@ -110,6 +112,7 @@ impl UnitWorker {
             rt,
             resume,
             last_build_attempt: None,
+            more_stories: false,
         }
     }
 
@@ -143,7 +146,8 @@ impl UnitWorker {
         let plan = self.plan()?;
         let mut handoffs: Vec<(String, String)> = Vec::new();
         let stories: Vec<Story> = self.unit.pending_stories().cloned().collect();
-        for story in &stories {
+        for (i, story) in stories.iter().enumerate() {
+            self.more_stories = i + 1 < stories.len();
             self.check_cancel()?;
             if let Some(handoff) = self.run_story(story, plan.as_deref(), &handoffs)? {
                 handoffs.push((story.id.to_string(), handoff));
@@ -386,6 +390,9 @@ impl UnitWorker {
         tip: &crate::git::Sha,
         entry: Option<ProgressEntry>,
     ) -> Result<(), Stop> {
+        // A passed story with another one after it needs no fsync of its own: the next story's
+        // attempt start is synced before anything depends on it (docs/design/durable.md).
+        let synced = !(result.passes && self.more_stories);
         self.ask(|ack| WorkerMsg::StoryRecord {
             unit: self.unit.id.clone(),
             story: story.clone(),
@@ -393,6 +400,7 @@ impl UnitWorker {
             decided,
             tip: tip.to_string(),
             entry,
+            synced,
             ack,
         })
     }

@@ -131,6 +131,7 @@ fn transitions_round_trip_through_a_reader() {
                 feedback: None,
             }),
             tip: "bbb",
+            synced: true,
         })
         .unwrap();
     store

@@ -10,12 +10,15 @@
 //!   on (to kill the agent left behind; to read the log), and then the committed frames are in
 //!   the page cache and read back like any other; a power cut kills the agents anyway and the
 //!   log loses at most its last lines, never the state;
-//! - a story's start and a build's verified commit: each is followed by an attempt start (synced)
-//!   before any agent runs, and losing one to a power cut leaves exactly the state of a crash
-//!   just before it, which `teams resume` already handles (the kill points `story-started` and
-//!   `commit-seen` in `tests/durable.rs`).
+//! - a unit's start, a story's start and a build's verified commit: each is followed by an
+//!   attempt start (synced) before any agent runs, and losing one to a power cut leaves exactly
+//!   the state of a crash just before it, which `teams resume` already handles (the kill points
+//!   `worktree-created`, `story-started` and `commit-seen` in `tests/durable.rs`);
+//! - a builder's or validator's end, and a passed story's record when another story of the unit
+//!   follows ([`StoryUpdate::synced`]): the next synced commit comes before anything depends on
+//!   them (the full list and why: `docs/design/durable.md`).
 //!
-//! That halves the fsyncs per attempt (`docs/PERFORMANCE.md`, issue 4's overhead figures).
+//! That leaves two fsyncs per attempt instead of about eight (`docs/PERFORMANCE.md`, issue 4).
 
 use rusqlite::params;
 
@@ -90,6 +93,9 @@ pub struct StoryUpdate<'a> {
     pub decision: Option<AttemptDecision<'a>>,
     /// Where the unit branch is once this is recorded.
     pub tip: &'a str,
+    /// On disk before this returns; `false` when a synced commit always follows before anything
+    /// depends on it (a passed story with another story after it: the next attempt's start).
+    pub synced: bool,
 }
 
 /// The decision on one build attempt (recorded on the builder's row).
@@ -174,7 +180,8 @@ impl Store {
         branch: &str,
         tip: &str,
     ) -> Result<(), StoreError> {
-        self.exec(
+        // Not synced: the unit's first agent call is a synced attempt start (module docs).
+        self.exec_unsynced(
             "UPDATE units SET status = 'running', reason = NULL, branch = ?3, tip = ?4,
                 started_at = coalesce(started_at, ?5), finished_at = NULL
              WHERE run_id = ?1 AND unit_id = ?2",
@@ -242,6 +249,21 @@ impl Store {
     /// A story's recorded result and the decision on the build that led to it, in one
     /// transaction, with where the unit branch is afterwards.
     pub fn story_result(&mut self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
+        if u.synced {
+            return self.story_result_tx(u);
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(|e| self.err(e))?;
+        let result = self.story_result_tx(u);
+        // Back to FULL whatever happened: every other write must reach the disk.
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL")
+            .map_err(|e| self.err(e))?;
+        result
+    }
+
+    fn story_result_tx(&mut self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
         let path = self.path.clone();
         let e = |source| super::classify(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
