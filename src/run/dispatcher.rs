@@ -21,6 +21,7 @@ use crate::store::Store;
 use super::ahead::Ahead;
 use super::events::{EventKind, RunEvent, RunOutcome, RunSummary, StorySummary, UnitSummary};
 use super::failpoint;
+use super::leftovers::Leftover;
 use super::merge::{LandOutcome, land};
 use super::merge_queue::MergeQueue;
 use super::messages::{WorkerEnd, WorkerMsg};
@@ -77,26 +78,18 @@ pub(super) struct Dispatcher<'a> {
     landed: bool,
     /// The workers' threads, and the removals of finished units' worktrees and validator
     /// checkouts (`remove_finished_worktrees`): the run waits for them before it ends.
-    workers: Vec<tokio::task::JoinHandle<()>>,
+    pub(super) workers: Vec<tokio::task::JoinHandle<()>>,
     /// Puts `prd.json` on disk while the loop runs (`prd_writer.rs`); `None` before and after.
-    prd_writer: Option<PrdWriter>,
+    pub(super) prd_writer: Option<PrdWriter>,
     /// Worktrees and validator checkouts of units that finished, removed once the next unit
     /// has started.
-    finished_worktrees: Vec<Leftover>,
+    pub(super) finished_worktrees: Vec<Leftover>,
     /// The next unit's branch and worktree, made while the running one finishes (`ahead.rs`).
     pub(super) ahead: Option<Ahead>,
     /// A unit started and has not yet started its first agent: merges and the removal of
     /// finished worktrees wait (their git processes would compete for the CPU with the agent's
     /// start), which is a few milliseconds, as a worker's first step is always an agent or its end.
     pub(super) unit_starting: bool,
-}
-
-/// A finished unit's worktree or validator checkout, to remove.
-struct Leftover {
-    unit: UnitId,
-    path: std::path::PathBuf,
-    /// A validator checkout (removed with `--force`), not the unit's worktree.
-    validator: bool,
 }
 
 /// What a resumed run starts from besides `prd.json`.
@@ -468,11 +461,7 @@ impl<'a> Dispatcher<'a> {
             } => {
                 self.unit_starting = false;
                 if let Some(path) = validator_checkout {
-                    self.finished_worktrees.push(Leftover {
-                        unit: unit.clone(),
-                        path,
-                        validator: true,
-                    });
+                    self.remove_validator_checkout_soon(&unit, path);
                 }
                 match end {
                     WorkerEnd::Done => self.unit_done(&unit),
@@ -522,78 +511,6 @@ impl<'a> Dispatcher<'a> {
             });
         } else {
             self.shared.cancel.kill();
-        }
-    }
-
-    /// A finished unit's worktree goes after the next unit has started (its branch holds the
-    /// work): removing it takes a few git processes that need not delay the next builder.
-    pub(super) fn remove_unit_worktree_soon(&mut self, id: &UnitId) {
-        let git = &self.shared.git;
-        let path = git.layout.unit_worktree(&git.run_id, id);
-        self.finished_worktrees.push(Leftover {
-            unit: id.clone(),
-            path,
-            validator: false,
-        });
-    }
-
-    /// Removes the worktrees [`Self::remove_unit_worktree_soon`] set aside, each on a blocking
-    /// thread (under the worktree lock); the run waits for them before it ends.
-    /// An agent was started (or a `sim` agent ended): work held back so as not to compete with
-    /// its start can go now.
-    fn agent_under_way(&mut self) {
-        self.unit_starting = false;
-        if let Some(writer) = &self.prd_writer {
-            writer.agent_under_way();
-        }
-    }
-
-    fn remove_finished_worktrees(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
-        if self.unit_starting {
-            return;
-        }
-        for leftover in std::mem::take(&mut self.finished_worktrees) {
-            let shared = self.shared.clone();
-            let tx = tx.clone();
-            self.workers.push(tokio::task::spawn_blocking(move || {
-                let Leftover {
-                    unit,
-                    path,
-                    validator,
-                } = leftover;
-                // A validator checkout goes whatever a validator left in it; a unit's
-                // worktree only when clean.
-                let result = {
-                    let _lock = shared.worktree_lock.lock();
-                    shared.git.worktrees().remove(&path, validator)
-                };
-                if let Err(err) = result {
-                    let message = if validator {
-                        format!(
-                            "failed to remove the validator checkout {}: {err}",
-                            path.display()
-                        )
-                    } else {
-                        format!("kept the worktree of {unit}: {err}")
-                    };
-                    let _ = tx.send(WorkerMsg::Event(EventKind::Warning { message }));
-                }
-            }));
-        }
-    }
-
-    /// A finished unit's worktree goes (its branch stays); one with uncommitted work is kept.
-    pub(super) fn remove_unit_worktree(&mut self, id: &UnitId) {
-        let git = &self.shared.git;
-        let path = git.layout.unit_worktree(&git.run_id, id);
-        let result = {
-            let _lock = self.shared.worktree_lock.lock();
-            git.worktrees().remove(&path, false)
-        };
-        if let Err(err) = result {
-            self.emit(EventKind::Warning {
-                message: format!("kept the worktree of {id}: {err}"),
-            });
         }
     }
 

@@ -15,6 +15,7 @@ mod execute;
 pub mod failpoint;
 mod journal;
 pub mod layout;
+mod leftovers;
 pub mod lock;
 mod merge;
 mod merge_queue;
