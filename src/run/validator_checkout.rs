@@ -57,8 +57,9 @@ pub(super) struct Preparing {
 impl Preparing {
     /// Waits until the move's git process has started (at most a moment). The move is the
     /// longest of the three processes between a builder and its validator; started before the
-    /// verification's two, it has a core to itself on a two-core machine instead of waiting for
-    /// one (measured: about 2 ms per attempt, docs/PERFORMANCE.md round 5).
+    /// verification's two, it gets a core first on a two-core machine (traces show the order;
+    /// the gain was below the machine's noise with the bench's one-file commits,
+    /// docs/PERFORMANCE.md round 5).
     pub(super) fn wait_started(&mut self) {
         if let Some(started) = self.started.take() {
             let _ = started.recv_timeout(std::time::Duration::from_millis(5));

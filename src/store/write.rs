@@ -18,7 +18,8 @@
 //!   follows ([`StoryUpdate::synced`]): the next synced commit comes before anything depends on
 //!   them (the full list and why: `docs/design/durable.md`).
 //!
-//! That leaves two fsyncs per attempt instead of about eight (`docs/PERFORMANCE.md`, issue 4).
+//! That leaves two synced commits per attempt, the two attempt starts (about thirteen before any
+//! of these; `docs/PERFORMANCE.md`, issue 4).
 
 use rusqlite::params;
 
