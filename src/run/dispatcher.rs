@@ -86,10 +86,11 @@ pub(super) struct Dispatcher<'a> {
     pub(super) finished_worktrees: Vec<Leftover>,
     /// The next unit's branch and worktree, made while the running one finishes (`ahead.rs`).
     pub(super) ahead: Option<Ahead>,
-    /// A unit started and has not yet started its first agent: merges and the removal of
+    /// When a unit started that has not yet started its first agent: merges and the removal of
     /// finished worktrees wait (their git processes would compete for the CPU with the agent's
-    /// start), which is a few milliseconds, as a worker's first step is always an agent or its end.
-    pub(super) unit_starting: bool,
+    /// start), usually a few milliseconds, as a worker's first step is an agent or its end; at
+    /// most [`super::leftovers::HOLD_AT_MOST`] (a backend paused by a usage limit delays that agent).
+    pub(super) unit_starting: Option<Instant>,
 }
 
 /// What a resumed run starts from besides `prd.json`.
@@ -153,7 +154,7 @@ impl<'a> Dispatcher<'a> {
             prd_writer: None,
             finished_worktrees: Vec::new(),
             ahead: None,
-            unit_starting: false,
+            unit_starting: None,
         }
     }
 
@@ -358,7 +359,7 @@ impl<'a> Dispatcher<'a> {
             worktree: worktree.clone(),
         });
         self.slots.insert(unit.id.clone(), Slot::Running);
-        self.unit_starting = true;
+        self.unit_starting = Some(Instant::now());
         let resume = self.resume.remove(&unit.id).unwrap_or_default();
         let worker = UnitWorker::new(
             self.shared.clone(),
@@ -459,7 +460,7 @@ impl<'a> Dispatcher<'a> {
                 end,
                 validator_checkout,
             } => {
-                self.unit_starting = false;
+                self.unit_starting = None;
                 if let Some(path) = validator_checkout {
                     self.remove_validator_checkout_soon(&unit, path);
                 }

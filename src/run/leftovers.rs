@@ -5,6 +5,7 @@
 //! blocking threads that the run waits for before it ends.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -21,7 +22,16 @@ pub(super) struct Leftover {
     validator: bool,
 }
 
+/// The longest merges and removals wait for a starting unit's first agent.
+pub(super) const HOLD_AT_MOST: Duration = Duration::from_secs(1);
+
 impl Dispatcher<'_> {
+    /// Whether a unit is starting (and has not been for long): held-back work waits.
+    pub(super) fn holding_for_a_start(&self) -> bool {
+        self.unit_starting
+            .is_some_and(|since| since.elapsed() < HOLD_AT_MOST)
+    }
+
     /// A finished unit's validator checkout goes after the next unit has started, with
     /// `--force` (whatever a validator left in it is of no use).
     pub(super) fn remove_validator_checkout_soon(&mut self, unit: &UnitId, path: PathBuf) {
@@ -47,7 +57,7 @@ impl Dispatcher<'_> {
     /// An agent was started (or a `sim` agent ended): work held back so as not to compete with
     /// its start can go now.
     pub(super) fn agent_under_way(&mut self) {
-        self.unit_starting = false;
+        self.unit_starting = None;
         if let Some(writer) = &self.prd_writer {
             writer.agent_under_way();
         }
@@ -56,7 +66,7 @@ impl Dispatcher<'_> {
     /// Removes the worktrees set aside, each on a blocking thread (under the worktree lock),
     /// unless a unit is starting; the run waits for them before it ends.
     pub(super) fn remove_finished_worktrees(&mut self, tx: &mpsc::UnboundedSender<WorkerMsg>) {
-        if self.unit_starting {
+        if self.holding_for_a_start() {
             return;
         }
         for leftover in std::mem::take(&mut self.finished_worktrees) {

@@ -129,7 +129,7 @@ impl Dispatcher<'_> {
             }
             return;
         }
-        if self.unit_starting {
+        if self.holding_for_a_start() {
             return;
         }
         let Some(request) = self.merges.take_next() else {
