@@ -134,6 +134,36 @@ fn a_deleted_worktree_is_recreated_from_its_branch() {
     assert_eq!(&p.integration_tree(), &baseline().1);
 }
 
+/// teams makes worktrees in the background (validator checkouts, the next unit's worktree), so a
+/// crash can land in the middle of `git worktree add`, which leaves the worktree locked
+/// "initializing" (as `git worktree lock` does here). Resume removes it like any other worktree
+/// of the interrupted run; it failed with "cannot remove a locked working tree" before.
+#[test]
+fn a_worktree_left_locked_by_an_interrupted_add_is_removed_by_resume() {
+    let p = crashed_mid_unit();
+    let runs = p.env.repo().join(".teams/worktrees");
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let worktree = run.join("EPIC-1");
+    assert!(worktree.exists(), "{}", worktree.display());
+    p.git(&[
+        "worktree",
+        "lock",
+        "--reason",
+        "initializing",
+        worktree.to_str().unwrap(),
+    ]);
+    let out = p.teams(&["resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(&p.normalized_prd(), &baseline().0);
+    assert_eq!(&p.integration_tree(), &baseline().1);
+    assert!(!p.git(&["worktree", "list"]).contains("locked"));
+}
+
 #[test]
 fn a_branch_moved_by_hand_is_refused_with_the_way_back() {
     let p = crashed_mid_unit();

@@ -244,6 +244,21 @@ impl WorktreeManager {
         Err(refused.into())
     }
 
+    /// Removes the worktree at `path` whatever is in it and even when it is locked (`remove
+    /// --force --force`): for teams' own worktrees of an interrupted run only, where a lock is
+    /// what a `git worktree add` cut short by the crash left ("initializing").
+    pub fn remove_even_locked(&self, path: &Path) -> Result<(), WorktreeError> {
+        let args: [&std::ffi::OsStr; 5] = [
+            "worktree".as_ref(),
+            "remove".as_ref(),
+            "--force".as_ref(),
+            "--force".as_ref(),
+            path.as_os_str(),
+        ];
+        self.git.run(args)?;
+        Ok(())
+    }
+
     /// Lists the repository's worktrees (the main one first).
     pub fn list(&self) -> Result<Vec<WorktreeInfo>, GitError> {
         let out = self.git.run(["worktree", "list", "--porcelain"])?;

@@ -56,7 +56,8 @@ pub(super) struct Reconciled {
 /// - every attempt still marked running is discarded and not counted, except a build whose
 ///   commit is on the unit branch, which is adopted and validated;
 /// - validator checkouts, the integration worktree and unit worktrees of the run are removed
-///   (the uncommitted leftovers of a killed agent go with them); unit worktrees are recreated
+///   (the uncommitted leftovers of a killed agent go with them, and a worktree a crash left
+///   locked in the middle of `git worktree add` goes too); unit worktrees are recreated
 ///   from their branches when the units start again;
 /// - unit branches are checked to still hold every passed story's commit;
 /// - `prd.json` is rewritten from the store, and stories added to it since are added to the store.
@@ -312,7 +313,16 @@ fn remove_run_worktrees(git: &RunGit, run_id: &str) -> Result<()> {
     let list = manager.list().map_err(git_error)?;
     for worktree in list.iter().filter(|w| w.path.starts_with(&dir)) {
         if worktree.path.exists() {
-            manager.remove(&worktree.path, true).map_err(|err| {
+            let removed = if worktree.locked {
+                // teams makes worktrees in the background (validator checkouts, the next
+                // unit's), and a crash during `git worktree add` leaves one locked
+                // "initializing"; an add that outlived teams may still be finishing it.
+                wait_for_unlock(&worktree.path);
+                manager.remove_even_locked(&worktree.path)
+            } else {
+                manager.remove(&worktree.path, true)
+            };
+            removed.map_err(|err| {
                 TeamsError::environment(format!(
                     "failed to remove the worktree {} of the interrupted run",
                     worktree.path.display()
@@ -331,6 +341,24 @@ fn remove_run_worktrees(git: &RunGit, run_id: &str) -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
+}
+
+/// Waits (a moment at most) until the worktree at `path` is no longer locked: a `git worktree
+/// add` that outlived the crashed `teams` unlocks it when it is done.
+fn wait_for_unlock(path: &Path) {
+    let Some(admin) = std::fs::read_to_string(path.join(".git"))
+        .ok()
+        .and_then(|text| {
+            text.strip_prefix("gitdir: ")
+                .map(|d| path.join(d.trim_end()))
+        })
+    else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while admin.join("locked").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// Kills the process group of every agent of this run that is still alive. Agents are found by
