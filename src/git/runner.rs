@@ -132,26 +132,7 @@ impl GitRunner {
         I: IntoIterator<Item = S> + Clone,
         S: AsRef<OsStr>,
     {
-        self.run_then(args, || {})
-    }
-
-    /// [`GitRunner::run`], calling `spawned` as soon as the process exists (before it ends), so
-    /// that work meant to start after it can.
-    pub fn run_then<I, S>(&self, args: I, spawned: impl FnOnce()) -> Result<String, GitError>
-    where
-        I: IntoIterator<Item = S> + Clone,
-        S: AsRef<OsStr>,
-    {
-        let child = self
-            .command(args.clone())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| GitError::Spawn { source });
-        spawned();
-        let output = child?
-            .wait_with_output()
-            .map_err(|source| GitError::Spawn { source })?;
+        let output = self.output(args.clone())?;
         let shown = show_args(args);
         if !output.status.success() {
             return Err(GitError::Failed {

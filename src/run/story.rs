@@ -290,8 +290,7 @@ impl UnitWorker {
     ) -> Result<AttemptEnd, Stop> {
         // The validator's checkout moves to the builder's tip while the build is verified.
         let tip = self.checkout.head().ok().flatten();
-        let mut preparing = self.validator.prepare(&self.shared, tip);
-        preparing.wait_started();
+        let preparing = self.validator.prepare(&self.shared, tip);
         let checked = self.verify_and_check(story, n, story_start, attempt_start);
         self.validator.prepared(preparing.wait());
         match checked? {

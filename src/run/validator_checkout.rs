@@ -11,8 +11,7 @@
 //!   builder works (the last story of a unit never pays for it: the checkout is removed instead);
 //!   a unit's first builder has the checkout created the same way, on the commit it starts from;
 //! - when a builder exits, a thread moves the (by then pristine) checkout to the builder's tip
-//!   with one `reset --hard` of its detached HEAD, started before the build's verification (its
-//!   two processes would otherwise take both cores of a small machine first); if verification
+//!   with one `reset --hard` of its detached HEAD while the build is verified; if verification
 //!   settles on another commit (`auto_commit`) or anything failed, the checkout is restored in
 //!   full before the validator starts, exactly as without these shortcuts.
 //!
@@ -48,34 +47,19 @@ pub(super) struct ValidatorCheckout {
 }
 
 /// A checkout being moved to a builder's tip while the build is verified.
-pub(super) struct Preparing {
-    thread: Option<JoinHandle<Option<Sha>>>,
-    /// Closed (or answered) once the move's git process runs, or there is nothing to wait for.
-    started: Option<std::sync::mpsc::Receiver<()>>,
-}
+pub(super) struct Preparing(Option<JoinHandle<Option<Sha>>>);
 
 impl Preparing {
-    /// Waits until the move's git process has started (at most a moment). The move is the
-    /// longest of the three processes between a builder and its validator; started before the
-    /// verification's two, it gets a core first on a two-core machine (traces show the order;
-    /// the gain was below the machine's noise with the bench's one-file commits,
-    /// docs/PERFORMANCE.md round 5).
-    pub(super) fn wait_started(&mut self) {
-        if let Some(started) = self.started.take() {
-            let _ = started.recv_timeout(std::time::Duration::from_millis(5));
-        }
-    }
-
     /// Waits for the thread: the commit the checkout is now pristine at, if it got there.
     pub(super) fn wait(mut self) -> Option<Sha> {
-        self.thread.take().and_then(|h| h.join().ok().flatten())
+        self.0.take().and_then(|h| h.join().ok().flatten())
     }
 }
 
 impl Drop for Preparing {
     fn drop(&mut self) {
         // Never leave git running in the checkout behind the worker's back.
-        if let Some(handle) = self.thread.take() {
+        if let Some(handle) = self.0.take() {
             let _ = handle.join();
         }
     }
@@ -128,43 +112,24 @@ impl ValidatorCheckout {
     /// [`ValidatorCheckout::prepared`].
     pub(super) fn prepare(&mut self, shared: &Arc<RunShared>, tip: Option<Sha>) -> Preparing {
         let Some(tip) = tip else {
-            return Preparing {
-                thread: None,
-                started: None,
-            };
+            return Preparing(None);
         };
         let state = std::mem::replace(&mut self.state, State::Unknown);
         let shared = Arc::clone(shared);
         let path = self.path.clone();
-        let (started, started_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
+        Preparing(Some(std::thread::spawn(move || {
             let pristine = match state {
-                // A restore still running: the verification need not wait for it.
-                State::Restoring(handle) => {
-                    if !handle.is_finished() {
-                        let _ = started.send(());
-                    }
-                    handle.join().ok().flatten().is_some()
-                }
+                State::Restoring(handle) => handle.join().ok().flatten().is_some(),
                 State::Pristine(_) => true,
                 State::Unknown | State::Used(_) => false,
             };
             let worktrees = shared.git.worktrees();
-            if pristine
-                && worktrees.move_pristine(&path, &tip, || {
-                    let _ = started.send(());
-                })
-            {
+            if pristine && worktrees.move_pristine(&path, &tip) {
                 return Some(tip);
             }
-            drop(started);
             let _lock = shared.worktree_lock.lock();
             worktrees.reuse_detached(&path, &tip).ok().map(|()| tip)
-        });
-        Preparing {
-            thread: Some(thread),
-            started: Some(started_rx),
-        }
+        })))
     }
 
     /// Takes the result of [`ValidatorCheckout::prepare`].
