@@ -251,23 +251,16 @@ impl Store {
     /// transaction, with where the unit branch is afterwards.
     pub fn story_result(&mut self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
         if u.synced {
-            return self.story_result_tx(u);
+            self.story_result_tx(u)
+        } else {
+            self.unsynced(|| self.story_result_tx(u))
         }
-        self.conn
-            .execute_batch("PRAGMA synchronous=NORMAL")
-            .map_err(|e| self.err(e))?;
-        let result = self.story_result_tx(u);
-        // Back to FULL whatever happened: every other write must reach the disk.
-        self.conn
-            .execute_batch("PRAGMA synchronous=FULL")
-            .map_err(|e| self.err(e))?;
-        result
     }
 
-    fn story_result_tx(&mut self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let e = |source| super::classify(&path, source);
-        let tx = self.conn.transaction().map_err(e)?;
+    fn story_result_tx(&self, u: &StoryUpdate<'_>) -> Result<(), StoreError> {
+        let e = |source| super::classify(&self.path, source);
+        // No other transaction can be open: every write of the store commits before it returns.
+        let tx = self.conn.unchecked_transaction().map_err(e)?;
         tx.execute(
             "UPDATE stories SET status = ?3, attempts = ?4, commit_sha = ?5, failure_reason = ?6,
                 feedback = coalesce(?7, feedback)
@@ -452,10 +445,16 @@ impl Store {
     /// One statement committed with `synchronous=NORMAL`: in WAL mode the commit is written but
     /// not fsynced; the next `FULL` commit's fsync of the WAL makes it durable too (module docs).
     fn exec_unsynced(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        self.unsynced(|| self.exec(sql, params))
+    }
+
+    /// Runs `write` with `synchronous=NORMAL`: its commits are written but not fsynced (the
+    /// next `FULL` commit's fsync of the WAL makes them durable too, module docs).
+    fn unsynced<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.conn
             .execute_batch("PRAGMA synchronous=NORMAL")
             .map_err(|e| self.err(e))?;
-        let result = self.exec(sql, params);
+        let result = write();
         // Back to FULL whatever happened: every other write must reach the disk.
         self.conn
             .execute_batch("PRAGMA synchronous=FULL")
